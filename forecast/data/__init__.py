@@ -1,0 +1,1 @@
+"""Data in: sources (bundled, files, yfinance), validation, transforms and windowing."""

@@ -1,0 +1,125 @@
+"""Column and index names: every source is normalised to one spelling here.
+
+The canonical frame has a ``DatetimeIndex`` named ``"Date"`` (tz-naive, in the exchange's
+local wall-clock time) and the columns ``Open, High, Low, Close`` plus, when present,
+``Adj Close`` and ``Volume``. A panel of several tickers is the same frame with a two-level
+index ``(ticker, Date)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from forecast.errors import DataError
+
+__all__ = [
+    "DATE",
+    "OHLC",
+    "PRICE_COLUMNS",
+    "TICKER",
+    "normalise_columns",
+    "set_date_index",
+]
+
+OHLC: tuple[str, ...] = ("Open", "High", "Low", "Close")
+PRICE_COLUMNS: tuple[str, ...] = (*OHLC, "Adj Close")
+DATE = "Date"
+TICKER = "ticker"
+
+# Lower-cased, separator-free spelling -> canonical name.
+_ALIASES: dict[str, str] = {
+    "open": "Open",
+    "o": "Open",
+    "high": "High",
+    "h": "High",
+    "low": "Low",
+    "l": "Low",
+    "close": "Close",
+    "c": "Close",
+    "price": "Close",
+    "adjclose": "Adj Close",
+    "adjustedclose": "Adj Close",
+    "volume": "Volume",
+    "vol": "Volume",
+    "v": "Volume",
+    "date": DATE,
+    "datetime": DATE,
+    "timestamp": DATE,
+    "time": DATE,
+    "ticker": TICKER,
+    "symbol": TICKER,
+    "name": TICKER,
+}
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[\s_\-.]+", "", str(name)).lower()
+
+
+def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with OHLCV columns renamed to their canonical spelling.
+
+    ``open``, ``OPEN``, ``Adj Close``, ``adj_close``, ``Datetime`` and the like are all
+    recognised; unknown columns keep their names. A ``Date``/``Datetime`` column or index
+    becomes the ``DatetimeIndex`` (see :func:`set_date_index`).
+
+    Raises
+    ------
+    DataError
+        If two columns normalise to the same name (``Close`` and ``close``).
+    """
+    renamed: dict[object, str] = {}
+    seen: dict[str, object] = {}
+    for column in frame.columns:
+        canonical = _ALIASES.get(_key(column), str(column))
+        if canonical in seen:
+            raise DataError(
+                f"columns {seen[canonical]!r} and {column!r} both mean {canonical!r}; "
+                "drop one of them before loading."
+            )
+        seen[canonical] = column
+        renamed[column] = canonical
+    out = frame.rename(columns=renamed)
+    if out.index.name is not None and _ALIASES.get(_key(out.index.name)) == DATE:
+        out.index.name = DATE
+    return set_date_index(out)
+
+
+def set_date_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """Move a ``Date`` column into the index and parse it; drop timezones (keep wall time).
+
+    Timezone-aware stamps (yfinance's intraday bars) are converted to naive stamps in their
+    own local time, so a daily bar dated 2024-01-02 stays 2024-01-02 whatever the exchange.
+    """
+    out = frame
+    if DATE in out.columns:
+        out = out.set_index(DATE)
+    if isinstance(out.index, pd.MultiIndex):
+        return out
+    if not isinstance(out.index, pd.DatetimeIndex):
+        if out.index.name != DATE and not _looks_like_dates(out.index):
+            return out
+        try:
+            parsed = pd.to_datetime(out.index, utc=False, format="mixed")
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"the {DATE!r} column holds values that are not dates ({exc}); "
+                "fix or remove those rows."
+            ) from None
+        out = out.set_axis(parsed, axis=0)
+    if isinstance(out.index, pd.DatetimeIndex) and out.index.tz is not None:
+        out = out.set_axis(out.index.tz_localize(None), axis=0)
+    out.index.name = DATE
+    return out
+
+
+def _looks_like_dates(index: pd.Index) -> bool:
+    if len(index) == 0 or index.dtype.kind in "iufb":
+        return False
+    try:
+        pd.to_datetime(index[:5], format="mixed")
+    except (ValueError, TypeError):
+        return False
+    return True
