@@ -1,0 +1,653 @@
+"""The pandas-facing estimators: ``Forecaster`` (recurrent zoo) and ``Baseline``.
+
+Both follow scikit-learn's contract: keyword-only hyperparameters stored unchanged in
+``__init__``, every check at the start of ``fit``, learned state in attributes ending in ``_``,
+``fit`` returns ``self``, and ``predict`` before ``fit`` raises :class:`NotFittedError`.
+
+Prices in, prices out: whatever the network learns on (log returns by default, standard
+scaled), ``predict`` answers in the units of the data, indexed by the dates it forecasts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+
+from forecast.data.columns import OHLC, TICKER
+from forecast.data.dates import future_dates
+from forecast.data.transforms import SeriesTransform
+from forecast.data.validate import validate
+from forecast.data.windows import input_windows, target_windows
+from forecast.errors import ConfigError, DataError, ModelFileError, NotFittedError
+from forecast.models import BASELINES, ModelConfig, RidgeLags, build_model
+from forecast.serialization import read_model_dir, write_model_dir
+from forecast.topologies import canonical_topology
+from forecast.training import TrainConfig, resolve_device, train
+
+__all__ = ["Baseline", "Forecaster", "load_model"]
+
+
+class _Estimator(BaseEstimator):
+    """What both estimators share: column checks, series splitting, dates, not-fitted errors."""
+
+    _kind: ClassVar[str]
+
+    def _check_fitted(self, call: str) -> None:
+        if not hasattr(self, "fit_columns_"):
+            name = type(self).__name__
+            raise NotFittedError(
+                f"this {name} is not fitted yet; call {name}.fit(data) before {call}()."
+            )
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        """(features, targets) as lists, from the hyperparameters."""
+        targets = [self.target] if isinstance(self.target, str) else list(self.target)
+        if not targets:
+            raise ConfigError("target is empty; name at least one column, e.g. target='Close'.")
+        features = self._default_features(targets) if self.features is None else self.features
+        features = [features] if isinstance(features, str) else list(features)
+        return features, targets
+
+    def _default_features(self, targets: list[str]) -> list[str]:
+        return list(targets)
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        """Refuse data whose columns differ from those seen in ``fit``."""
+        missing = [c for c in self.fit_columns_ if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{type(self).__name__} was fitted on columns {self.fit_columns_} but the data "
+                f"has {list(map(str, frame.columns))} (missing {missing}); pass data with the "
+                "same columns."
+            )
+
+    def _validated(self, frame: pd.DataFrame, columns: list[str], min_length: int) -> pd.DataFrame:
+        return validate(
+            frame,
+            columns=columns,
+            nan_policy=self.nan_policy,
+            require_positive=getattr(self, "representation", "levels") != "levels",
+            min_length=min_length,
+        )
+
+    def _frame_for_output(
+        self, parts: list[tuple[str | None, pd.DataFrame]], values: list[np.ndarray]
+    ) -> pd.DataFrame:
+        """Stack per-series ``[H, K]`` forecasts into a frame indexed by future dates."""
+        frames = []
+        for (ticker, part), forecast in zip(parts, values, strict=True):
+            dates = future_dates(part.index, self.horizon)
+            out = pd.DataFrame(forecast, index=dates, columns=self.target_names_)
+            if ticker is not None:
+                out.index = pd.MultiIndex.from_arrays(
+                    [[ticker] * len(dates), dates], names=[TICKER, dates.name]
+                )
+            frames.append(out)
+        return pd.concat(frames) if len(frames) > 1 else frames[0]
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Forecast the next ``horizon`` steps after the last row of ``data``, in prices.
+
+        Parameters
+        ----------
+        data
+            Bars with the columns seen in ``fit`` (one series or a panel); only rows up to the
+            last one are used.
+
+        Returns
+        -------
+        DataFrame
+            ``[H, K]`` prices indexed by the H future dates (following the data's frequency;
+            business days for daily stock bars); a panel gives ``(ticker, Date)`` rows.
+        """
+        self._check_fitted("predict")
+        frame = self._prepare(data, for_fit=False)
+        parts = _series_parts(frame)
+        values = []
+        for _, part in parts:
+            last_row = np.array([len(part) - 1])
+            values.append(self.forecast_rows(part, last_row)[0])
+        return self._frame_for_output(parts, values)
+
+    def _prepare(self, data: pd.DataFrame, *, for_fit: bool) -> pd.DataFrame:
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(
+                f"{type(self).__name__} expects a pandas DataFrame of bars, got "
+                f"{type(data).__name__}; load data with forecast.load(...)."
+            )
+        if not for_fit:
+            self._check_columns(data)
+        columns = self.fit_columns_ if not for_fit else self._all_columns()
+        return self._validated(data, columns, self._min_rows(for_fit))
+
+    def _all_columns(self) -> list[str]:
+        features, targets = self._columns()
+        return list(dict.fromkeys([*features, *targets]))
+
+    def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
+        """Forecast from several origins of one validated series in one batched pass.
+
+        Parameters
+        ----------
+        frame
+            One validated series (no ticker level) with the fitted columns.
+        origin_rows
+            ``[N]`` positional rows of the origins (the last observed bar of each forecast).
+
+        Returns
+        -------
+        ndarray
+            ``[N, H, K]`` forecasts in price units for the H steps after each origin.
+        """
+        raise NotImplementedError
+
+
+class Forecaster(_Estimator):
+    """A recurrent network (RNN, LSTM or GRU) in one of four topologies, fitted on bars.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn"}
+        Recurrent cell; ``nonlinearity`` ("tanh" or "relu") applies to "rnn".
+    topology : {"n_to_m", "n_to_1", "n_to_n", "1_to_n"}
+        How input steps map to outputs (aliases: seq2seq, many_to_one, many_to_many,
+        one_to_many); see :mod:`forecast.topologies`.
+    lookback : int
+        T, input steps per window (ignored by "1_to_n", which reads the last bar only).
+    horizon : int
+        H, steps forecast after each origin.
+    target : str or list of str
+        Column(s) to forecast (K of them), in price units.
+    features : list of str, optional
+        Input columns (F of them). Default: the target(s) for "n_to_1"/"n_to_n" (so they can
+        roll forward their own output), Open/High/Low/Close when present otherwise.
+    hidden_size, num_layers, dropout, bidirectional, nonlinearity
+        Backbone settings (``bidirectional`` only for "n_to_1" and "n_to_m" encoders).
+    decoder : {"autoregressive", "direct"}
+        For "n_to_m": a seq2seq decoder fed its own output, or one multi-output head.
+    multi_step : {"auto", "recursive", "direct"}
+        For "n_to_1": roll the next-step model forward, or predict H steps at once.
+    teacher_forcing : float
+        Share of decoder steps fed the true previous value in training (scheduled sampling
+        below 1.0).
+    representation : {"log_return", "simple_return", "levels"}
+        What the network learns on; forecasts are converted back to prices exactly.
+    scaler : {"standard", "minmax", "robust", "none"}
+        scikit-learn scaler fitted on the training rows only.
+    epochs, batch_size, lr, optimizer, weight_decay, loss, clip_grad_norm, patience,
+    val_fraction, seed, device, progress
+        Training settings; see :class:`forecast.training.TrainConfig`.
+    nan_policy : {"drop", "ffill", "error"}
+        How validation treats NaN/inf rows.
+
+    Examples
+    --------
+    >>> import forecast as fc
+    >>> df = fc.load("AAPL")
+    >>> m = fc.Forecaster(cell="lstm", topology="n_to_m", lookback=60, horizon=5, epochs=2)
+    >>> m.fit(df).predict(df).shape
+    (5, 1)
+    """
+
+    _kind = "recurrent"
+
+    def __init__(
+        self,
+        *,
+        cell: str = "lstm",
+        topology: str = "n_to_m",
+        lookback: int = 60,
+        horizon: int = 5,
+        target: str | Sequence[str] = "Close",
+        features: Sequence[str] | None = None,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        nonlinearity: str = "tanh",
+        decoder: str = "autoregressive",
+        multi_step: str = "auto",
+        teacher_forcing: float = 1.0,
+        representation: str = "log_return",
+        scaler: str = "standard",
+        epochs: int = 30,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        loss: str = "mse",
+        clip_grad_norm: float | None = 1.0,
+        patience: int | None = 5,
+        val_fraction: float = 0.1,
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool | None = None,
+        nan_policy: str = "drop",
+    ) -> None:
+        self.cell = cell
+        self.topology = topology
+        self.lookback = lookback
+        self.horizon = horizon
+        self.target = target
+        self.features = features
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.nonlinearity = nonlinearity
+        self.decoder = decoder
+        self.multi_step = multi_step
+        self.teacher_forcing = teacher_forcing
+        self.representation = representation
+        self.scaler = scaler
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.loss = loss
+        self.clip_grad_norm = clip_grad_norm
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        self.nan_policy = nan_policy
+
+    # -- configuration -------------------------------------------------------------------
+    def _default_features(self, targets: list[str]) -> list[str]:
+        if canonical_topology(self.topology) in ("n_to_1", "n_to_n"):
+            return list(targets)
+        return list(OHLC)
+
+    def _offset(self) -> int:
+        """Rows lost at the start by the representation (1 for returns: no previous price)."""
+        return 0 if self.representation == "levels" else 1
+
+    def _window_length(self) -> int:
+        return 1 if canonical_topology(self.topology) == "1_to_n" else int(self.lookback)
+
+    def _min_rows(self, for_fit: bool) -> int:
+        rows = self._window_length() + self._offset()
+        return rows + int(self.horizon) if for_fit else rows
+
+    def _check_params(self) -> tuple[ModelConfig, TrainConfig]:
+        for name in ("lookback", "horizon"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+                raise ConfigError(
+                    f"{name} of Forecaster must be a positive integer, got {value!r}."
+                )
+        features, targets = self._columns()
+        target_index = (
+            [features.index(t) for t in targets] if all(t in features for t in targets) else None
+        )
+        model_config = ModelConfig(
+            cell=self.cell,
+            topology=canonical_topology(self.topology),
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            nonlinearity=self.nonlinearity,
+            horizon=int(self.horizon),
+            decoder=self.decoder,
+            multi_step=self.multi_step,
+            teacher_forcing=self.teacher_forcing,
+            n_features=len(features),
+            n_targets=len(targets),
+            target_index=target_index,
+        ).validate()
+        train_config = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            loss=self.loss,
+            clip_grad_norm=self.clip_grad_norm,
+            patience=self.patience,
+            val_fraction=self.val_fraction,
+            seed=self.seed,
+            device=self.device,
+            progress=self.progress,
+        ).validate()
+        SeriesTransform.check_options(representation=self.representation, scaler=self.scaler)
+        return model_config, train_config
+
+    # -- fit -----------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame) -> Forecaster:
+        """Fit the scaler on ``data``'s rows, window it, and train the network.
+
+        Everything fitted (scaler statistics, weights) sees only ``data``: pass the training
+        slice, never the full history you will evaluate on (see :func:`forecast.backtest`).
+
+        Parameters
+        ----------
+        data
+            Bars (one series or a ``(ticker, Date)`` panel) with the feature and target
+            columns, at least ``lookback + horizon + 1`` rows per series.
+
+        Returns
+        -------
+        Forecaster
+            ``self``, fitted: ``module_``, ``transform_``, ``history_``, ``fit_columns_``.
+        """
+        model_config, train_config = self._check_params()
+        frame = self._prepare(data, for_fit=True)
+        features, targets = self._columns()
+        columns = list(dict.fromkeys([*features, *targets]))
+        parts = _series_parts(frame)
+
+        transform = SeriesTransform(representation=self.representation, scaler=self.scaler)
+        transform.fit([part[columns].to_numpy(dtype=np.float64) for _, part in parts])
+        feature_idx = [columns.index(c) for c in features]
+        target_idx = [columns.index(c) for c in targets]
+
+        torch.manual_seed(train_config.seed)
+        module = build_model(model_config)
+        X_parts, y_parts, origin_parts = [], [], []
+        for _, part in parts:
+            scaled = transform.transform(part[columns].to_numpy(dtype=np.float64))
+            scaled = torch.from_numpy(np.ascontiguousarray(scaled[self._offset() :]))
+            y = target_windows(
+                scaled[:, target_idx], self._window_length(), int(self.horizon),
+                module.train_target,
+            )
+            X = input_windows(scaled[:, feature_idx], self._window_length())[: len(y)]
+            X_parts.append(X)
+            y_parts.append(y)
+            origin_parts.append(part.index[self._offset() + self._window_length() - 1 :][: len(y)])
+        X, y = _stack_in_time_order(X_parts, y_parts, origin_parts)
+        history = train(module, X, y, train_config, horizon=int(self.horizon))
+
+        self.module_ = module.cpu().eval()
+        self.model_config_ = model_config
+        self.train_config_ = train_config
+        self.transform_ = transform
+        self.history_ = history
+        self.feature_names_in_ = features
+        self.target_names_ = targets
+        self.fit_columns_ = columns
+        self.n_features_in_ = len(features)
+        return self
+
+    # -- predict -------------------------------------------------------------------------
+    def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
+        self._check_fitted("forecast_rows")
+        origin_rows = np.asarray(origin_rows, dtype=np.int64)
+        window = self._window_length()
+        if origin_rows.size and origin_rows.min() < window - 1 + self._offset():
+            raise DataError(
+                f"an origin at row {int(origin_rows.min())} has fewer than {window} bars of "
+                f"history (lookback {window}); start forecasting later or lower lookback."
+            )
+        columns = self.fit_columns_
+        prices = frame[columns].to_numpy(dtype=np.float64)
+        scaled = torch.from_numpy(np.ascontiguousarray(self.transform_.transform(prices)))
+        feature_idx = [columns.index(c) for c in self.feature_names_in_]
+        target_idx = [columns.index(c) for c in self.target_names_]
+        windows = input_windows(scaled[:, feature_idx], window)  # [L-T+1, T, F] view
+        x = windows[torch.from_numpy(origin_rows - (window - 1))]  # [N, T, F]
+        device = resolve_device(self.device)
+        module = self.module_.to(device)
+        with torch.no_grad():
+            out = module.forecast(x.to(device)).cpu().numpy()  # [N, H, K] scaled
+        module.cpu()
+        last_price = prices[origin_rows][:, target_idx]  # [N, K]
+        return self.transform_.inverse(out, last_price, columns=target_idx)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to a directory: ``config.json`` (parameters, fitted state) + safetensors.
+
+        Never pickles; :meth:`load` reads it back with no code execution.
+        """
+        self._check_fitted("save")
+        state = {
+            "kind": self._kind,
+            "params": _jsonable_params(self.get_params()),
+            "fitted": {
+                "transform": self.transform_.to_dict(),
+                "model_config": self.model_config_.to_dict(),
+                "feature_names_in": self.feature_names_in_,
+                "target_names": self.target_names_,
+                "fit_columns": self.fit_columns_,
+                "history": self.history_.to_dict(),
+            },
+        }
+        return write_model_dir(path, state, self.module_.state_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+        """Load a model saved by :meth:`save` (JSON + safetensors; never unpickles)."""
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise ModelFileError(
+                f"{str(path)!r} holds a {type(model).__name__}, not a {cls.__name__}; "
+                "use forecast.load_model() to load any model."
+            )
+        return model
+
+    def _restore(self, fitted: dict[str, Any], weights: dict[str, torch.Tensor] | None) -> None:
+        from forecast.training import TrainHistory
+
+        if weights is None:
+            raise ModelFileError("the model directory has no weights.safetensors; save it again.")
+        model_config = ModelConfig.from_dict(fitted["model_config"]).validate()
+        module = build_model(model_config)
+        expected = module.state_dict()
+        if set(expected) != set(weights):
+            raise ModelFileError(
+                "weights.safetensors holds tensors "
+                f"{sorted(set(weights) ^ set(expected))[:3]} that do not match the config; "
+                "the files come from different models — save the model again."
+            )
+        for name, tensor in weights.items():
+            if tensor.shape != expected[name].shape or tensor.dtype != expected[name].dtype:
+                raise ModelFileError(
+                    f"tensor {name!r} has shape {tuple(tensor.shape)} but the config needs "
+                    f"{tuple(expected[name].shape)}; the files come from different models."
+                )
+        module.load_state_dict(weights)
+        self.module_ = module.eval()
+        self.model_config_ = model_config
+        self.train_config_ = self._check_params()[1]
+        self.transform_ = SeriesTransform.from_dict(fitted["transform"])
+        self.history_ = TrainHistory(**fitted["history"])
+        self.feature_names_in_ = list(fitted["feature_names_in"])
+        self.target_names_ = list(fitted["target_names"])
+        self.fit_columns_ = list(fitted["fit_columns"])
+        self.n_features_in_ = len(self.feature_names_in_)
+
+
+class Baseline(_Estimator):
+    """A classical forecast with the Forecaster's interface: naive, drift, mean, ridge, ...
+
+    Parameters
+    ----------
+    method : {"naive", "seasonal_naive", "drift", "mean", "ridge"}
+        ``naive`` repeats the last price (the random walk); ``seasonal_naive`` repeats the
+        price ``season`` bars back; ``drift`` extends the line from the first to the last
+        price; ``mean`` is the historical mean; ``ridge`` is scikit-learn Ridge on ``lags``
+        lagged log returns predicting the next H.
+    horizon : int
+        H, steps forecast after each origin.
+    target : str
+        Column to forecast, in price units.
+    season, lags, alpha
+        Options of ``seasonal_naive`` and ``ridge``.
+    """
+
+    _kind = "baseline"
+
+    def __init__(
+        self,
+        method: str = "naive",
+        *,
+        horizon: int = 5,
+        target: str = "Close",
+        season: int = 5,
+        lags: int = 10,
+        alpha: float = 1.0,
+        nan_policy: str = "drop",
+    ) -> None:
+        self.method = method
+        self.horizon = horizon
+        self.target = target
+        self.season = season
+        self.lags = lags
+        self.alpha = alpha
+        self.nan_policy = nan_policy
+        self.features = None
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep)
+        params.pop("features", None)
+        return params
+
+    @property
+    def name(self) -> str:
+        return self.method
+
+    def _min_rows(self, for_fit: bool) -> int:
+        return 1 + (int(self.horizon) if for_fit else 0)
+
+    def fit(self, data: pd.DataFrame) -> Baseline:
+        """Check the data and fit the ridge coefficients (other methods learn nothing)."""
+        if self.method not in BASELINES:
+            raise ConfigError(
+                f"method={self.method!r} is not a baseline; choose one of {', '.join(BASELINES)}."
+            )
+        if not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}.")
+        frame = self._prepare(data, for_fit=True)
+        _, targets = self._columns()
+        self.ridge_ = None
+        if self.method == "ridge":
+            series = [part[targets].to_numpy(dtype=np.float64) for _, part in _series_parts(frame)]
+            self.ridge_ = RidgeLags(lags=self.lags, alpha=self.alpha).fit(
+                series[0] if len(series) == 1 else series, horizon=int(self.horizon)
+            )
+        self.feature_names_in_ = targets
+        self.target_names_ = targets
+        self.fit_columns_ = targets
+        self.n_features_in_ = len(targets)
+        return self
+
+    def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
+        self._check_fitted("forecast_rows")
+        series = frame[self.target_names_].to_numpy(dtype=np.float64)
+        rows = np.asarray(origin_rows, dtype=np.int64)
+        if self.method == "ridge":
+            return self.ridge_.forecast(series, rows, int(self.horizon))
+        function = BASELINES[self.method]
+        if self.method == "seasonal_naive":
+            return function(series, rows, int(self.horizon), season=int(self.season))
+        return function(series, rows, int(self.horizon))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save parameters (and ridge coefficients) as JSON; no weights file."""
+        self._check_fitted("save")
+        fitted = {
+            "target_names": self.target_names_,
+            "ridge": self.ridge_.to_dict() if self.ridge_ is not None else None,
+        }
+        state = {"kind": self._kind, "params": _jsonable_params(self.get_params()), "fitted": fitted}
+        return write_model_dir(path, state, None)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Baseline:
+        """Load a baseline saved by :meth:`save`."""
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise ModelFileError(f"{str(path)!r} holds a {type(model).__name__}, not a Baseline.")
+        return model
+
+    def _restore(self, fitted: dict[str, Any], weights: dict[str, torch.Tensor] | None) -> None:
+        self.target_names_ = list(fitted["target_names"])
+        self.feature_names_in_ = self.target_names_
+        self.fit_columns_ = self.target_names_
+        self.n_features_in_ = len(self.target_names_)
+        self.ridge_ = RidgeLags.from_dict(fitted["ridge"]) if fitted.get("ridge") else None
+
+
+_KINDS: dict[str, type[_Estimator]] = {"recurrent": Forecaster, "baseline": Baseline}
+_TOP_KEYS = {"kind", "params", "fitted"}
+
+
+def load_model(path: str | os.PathLike[str]) -> Forecaster | Baseline:
+    """Load any saved model directory (Forecaster or Baseline); never unpickles.
+
+    Raises
+    ------
+    ModelFileError
+        Missing files, a pickle in the directory, a wrong format version, unknown keys,
+        or weights that do not match the configuration.
+    """
+    config, weights = read_model_dir(path, expected_keys=_TOP_KEYS)
+    kind = config.get("kind")
+    if kind not in _KINDS or not isinstance(config.get("params"), dict):
+        raise ModelFileError(
+            f"config.json in {str(path)!r} names model kind {kind!r}; expected one of "
+            f"{', '.join(_KINDS)}."
+        )
+    cls = _KINDS[kind]
+    params = config["params"]
+    known = set(cls().get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ModelFileError(
+            f"config.json in {str(path)!r} has unknown parameters {unknown}; it was written by "
+            "another version of forecast; save the model again with this version."
+        )
+    try:
+        model = cls(**params)
+        model._restore(config.get("fitted") or {}, weights)
+    except ModelFileError:
+        raise
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"config.json in {str(path)!r} is inconsistent ({type(exc).__name__}: {exc}); "
+            "save the model again."
+        ) from None
+    return model
+
+
+def _series_parts(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """Split a panel into ``(ticker, frame)`` pairs; a single series is ``[(None, frame)]``."""
+    if not isinstance(frame.index, pd.MultiIndex):
+        return [(None, frame)]
+    return [
+        (str(ticker), frame.xs(ticker, level=0))
+        for ticker in pd.unique(frame.index.get_level_values(0))
+    ]
+
+
+def _stack_in_time_order(
+    X_parts: list[torch.Tensor], y_parts: list[torch.Tensor], origins: list[pd.Index]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Concatenate per-ticker windows sorted by origin, so the validation tail is the latest."""
+    if len(X_parts) == 1:
+        return X_parts[0], y_parts[0]
+    stamps = np.concatenate([np.asarray(index.asi8) for index in origins])
+    order = torch.from_numpy(np.argsort(stamps, kind="stable"))
+    return torch.cat(X_parts)[order], torch.cat(y_parts)[order]
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
