@@ -77,7 +77,7 @@ def load(
         environment variable, else False).
     cache_dir
         For tickers: cache folder (default: ``FORECAST_CACHE_DIR``, else
-        ``~/.cache/forecast``).
+        ``~/.cache/forecast/yahoo``).
     nan_policy, bad_bars
         Cleaning policies passed to :func:`forecast.validate`.
 
@@ -92,6 +92,8 @@ def load(
     ------
     DataSourceError
         Unknown dataset, missing file, unresolvable ticker, offline without a cache entry.
+    ConfigError
+        An interval yfinance does not offer.
     DataError
         The data fails validation (see :func:`forecast.validate`).
     """
@@ -138,10 +140,13 @@ def _split_sources(
     if isinstance(source, os.PathLike):
         return [source]
     if isinstance(source, str):
-        kind, _ = resolve_source(source) if "," not in source else ("multi", source)
-        if kind == "multi":
-            return [part.strip() for part in source.split(",") if part.strip()]
-        return [source]
+        if "," not in source or Path(source).expanduser().exists():
+            return [source]
+        # A prefix before the first name applies to every name: "yahoo:AAPL,MSFT".
+        prefix, sep, rest = source.partition(":")
+        lead = f"{prefix}:" if sep and prefix.lower() in _PREFIXES else ""
+        names = rest if lead else source
+        return [lead + part.strip() for part in names.split(",") if part.strip()]
     if isinstance(source, Sequence):
         items = list(source)
         if not items:
@@ -159,10 +164,7 @@ def _name_of(item: str | os.PathLike[str], frames: dict[str, pd.DataFrame]) -> s
         return bundled_path(value).stem
     if kind == "file":
         return Path(value).stem
-    name = value.strip().upper()
-    if name not in frames:
-        raise DataSourceError(f"ticker {value!r} was not returned by yfinance; check the symbol.")
-    return name
+    return value.strip().upper()
 
 
 def _between(
