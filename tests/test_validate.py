@@ -110,7 +110,7 @@ def test_bad_bar_repaired_by_default_and_refused_on_request() -> None:
 def test_non_positive_prices_refused_for_returns() -> None:
     frame = bars()
     frame.iloc[4, :] = [0.0, 1.0, 0.0, 0.0]
-    with pytest.raises(DataError, match="non-positive price .* choose target_transform|levels"):
+    with pytest.raises(DataError, match="non-positive price .* choose representation='levels'"):
         fc.validate(frame, columns=["Close"], require_positive=True)
 
 

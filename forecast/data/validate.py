@@ -309,7 +309,7 @@ def _check_positive(frame: pd.DataFrame, columns: list[str], label: str) -> None
         raise DataError(
             f"column {columns[col]!r} of {label} holds a non-positive price "
             f"({values[row, col]:g} at {_stamp(frame.index[row])}), which returns cannot use; "
-            "choose target_transform='levels' or remove those rows."
+            "choose representation='levels' or remove those rows."
         )
 
 
