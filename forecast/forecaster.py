@@ -358,7 +358,9 @@ class Forecaster(_Estimator):
             scaled = transform.transform(part[columns].to_numpy(dtype=np.float64))
             scaled = torch.from_numpy(np.ascontiguousarray(scaled[self._offset() :]))
             y = target_windows(
-                scaled[:, target_idx], self._window_length(), int(self.horizon),
+                scaled[:, target_idx],
+                self._window_length(),
+                int(self.horizon),
                 module.train_target,
             )
             X = input_windows(scaled[:, feature_idx], self._window_length())[: len(y)]
@@ -560,7 +562,11 @@ class Baseline(_Estimator):
             "target_names": self.target_names_,
             "ridge": self.ridge_.to_dict() if self.ridge_ is not None else None,
         }
-        state = {"kind": self._kind, "params": _jsonable_params(self.get_params()), "fitted": fitted}
+        state = {
+            "kind": self._kind,
+            "params": _jsonable_params(self.get_params()),
+            "fitted": fitted,
+        }
         return write_model_dir(path, state, None)
 
     @classmethod

@@ -54,7 +54,9 @@ class TrainConfig:
                 f"optimizer={self.optimizer!r} is not known; choose one of {', '.join(OPTIMIZERS)}."
             )
         if self.loss not in LOSSES:
-            raise ConfigError(f"loss={self.loss!r} is not known; choose one of {', '.join(LOSSES)}.")
+            raise ConfigError(
+                f"loss={self.loss!r} is not known; choose one of {', '.join(LOSSES)}."
+            )
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
         if self.clip_grad_norm is not None and not self.clip_grad_norm > 0:

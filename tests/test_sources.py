@@ -51,12 +51,16 @@ def test_awkward_datasets_load_and_say_what_changed() -> None:
 
 
 def test_unknown_dataset_lists_the_choices() -> None:
-    with pytest.raises(DataSourceError, match=r"no bundled dataset named 'NOPE'; choose one of AAPL"):
+    with pytest.raises(
+        DataSourceError, match=r"no bundled dataset named 'NOPE'; choose one of AAPL"
+    ):
         fc.load("bundled:NOPE")
 
 
 def test_missing_file() -> None:
-    with pytest.raises(DataSourceError, match=r"file '.*missing.csv' does not exist; check the path"):
+    with pytest.raises(
+        DataSourceError, match=r"file '.*missing.csv' does not exist; check the path"
+    ):
         fc.load("missing.csv")
 
 

@@ -40,7 +40,7 @@ def test_missing_column_names_it_and_the_fix() -> None:
 
 def test_non_date_index() -> None:
     frame = bars().reset_index(drop=True)
-    with pytest.raises(DataError, match="is not indexed by dates.*set a DatetimeIndex"):
+    with pytest.raises(DataError, match=r"is not indexed by dates.*set a DatetimeIndex"):
         fc.validate(frame, columns=OHLC)
 
 
@@ -110,7 +110,7 @@ def test_bad_bar_repaired_by_default_and_refused_on_request() -> None:
 def test_non_positive_prices_refused_for_returns() -> None:
     frame = bars()
     frame.iloc[4, :] = [0.0, 1.0, 0.0, 0.0]
-    with pytest.raises(DataError, match="non-positive price .* choose representation='levels'"):
+    with pytest.raises(DataError, match=r"non-positive price .* choose representation='levels'"):
         fc.validate(frame, columns=["Close"], require_positive=True)
 
 

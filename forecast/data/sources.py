@@ -126,7 +126,7 @@ def load(
             frame, columns=columns, nan_policy=nan_policy, bad_bars=bad_bars, name=name
         )
     if len(clean) == 1:
-        (name, frame), = clean.items()
+        ((name, frame),) = clean.items()
         frame.attrs["name"] = name
         return frame
     panel = pd.concat(clean, names=[TICKER, DATE])
@@ -167,9 +167,7 @@ def _name_of(item: str | os.PathLike[str], frames: dict[str, pd.DataFrame]) -> s
     return value.strip().upper()
 
 
-def _between(
-    frame: pd.DataFrame, start: object, end: object, name: str
-) -> pd.DataFrame:
+def _between(frame: pd.DataFrame, start: object, end: object, name: str) -> pd.DataFrame:
     if start is None and end is None:
         return frame
     if not isinstance(frame.index, pd.DatetimeIndex):

@@ -133,7 +133,10 @@ def _validate_panel(frame: pd.DataFrame, *, label: str, **options: object) -> pd
     for ticker in pd.unique(tickers):
         part = frame.xs(ticker, level=0)
         parts[str(ticker)] = _validate_series(
-            part, label=f"{label} [{ticker}]", notes=notes, **options  # type: ignore[arg-type]
+            part,
+            label=f"{label} [{ticker}]",
+            notes=notes,
+            **options,  # type: ignore[arg-type]
         )
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=3)
@@ -267,8 +270,11 @@ def _apply_nan_policy(
     leading = frame[columns].isna().any(axis=1).to_numpy()
     notes.append(
         f"{label}: forward-filled {kind} values in {n_bad} row(s) ({dates})"
-        + (f" and dropped {int(leading.sum())} leading row(s) with nothing to fill from." if
-           leading.any() else ".")
+        + (
+            f" and dropped {int(leading.sum())} leading row(s) with nothing to fill from."
+            if leading.any()
+            else "."
+        )
     )
     return frame.loc[~leading]
 
@@ -291,8 +297,9 @@ def _apply_bar_rules(
             "pass bad_bars='repair' or 'drop', or fix those rows."
         )
     if policy == "drop":
-        notes.append(f"{label}: dropped {count} bar(s) whose High/Low did not cover Open/Close "
-                     f"({dates}).")
+        notes.append(
+            f"{label}: dropped {count} bar(s) whose High/Low did not cover Open/Close ({dates})."
+        )
         return frame.loc[~broken]
     frame = frame.copy()
     frame["High"] = np.maximum(frame["High"], body_top)

@@ -1,0 +1,471 @@
+"""Walk-forward backtests: the model and its baselines on exactly the same origins and points.
+
+The test region is the last ``test_size`` bars (or everything from ``test_start``), cut into
+``folds`` equal blocks by scikit-learn's ``TimeSeriesSplit`` (which yields index ranges only:
+splitting is not fitting). Before each fold whose turn it is to refit (every ``refit`` folds;
+``refit=0`` fits once before the first), a fresh clone of the estimator is fitted on that fold's
+training slice only — expanding from the first bar, or the last ``train_length`` bars with
+``window="sliding"`` — ending ``gap`` bars before the fold. Scalers and every other fitted
+statistic therefore never see a test bar.
+
+Forecast origins are every ``step`` bars. The first origin is the last bar before the test
+region, so with ``step == horizon`` every test bar is forecast exactly once. An origin belongs
+to the fold whose block holds its first forecast bar; all origins of a fold are forecast in one
+batched forward pass, from a frame cut at the fold's last origin, so no forecast can read a bar
+after its own origin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import TimeSeriesSplit
+
+from forecast._atomic import atomic_directory
+from forecast.data.columns import DATE, TICKER
+from forecast.errors import ConfigError, DataError
+from forecast.forecaster import Baseline, Forecaster, _series_parts
+from forecast.metrics import per_step, summarize, verdict
+from forecast.trading import trading_curves, trading_summary
+
+__all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest", "make_folds"]
+
+DEFAULT_BASELINES: tuple[str, ...] = ("naive", "drift", "seasonal_naive")
+
+
+@dataclass
+class Fold:
+    """One walk-forward fold: positions on the shared calendar of dates."""
+
+    fold: int
+    train_start: int  # first training bar (calendar position)
+    train_stop: int  # one past the last training bar
+    test_start: int  # first bar forecast by this fold's origins
+    test_stop: int  # one past the last test bar of the block
+    refit: bool
+
+
+def make_folds(
+    n_bars: int,
+    *,
+    test_size: int,
+    folds: int,
+    refit: int = 1,
+    window: Literal["expanding", "sliding"] = "expanding",
+    train_length: int | None = None,
+    gap: int = 0,
+) -> list[Fold]:
+    """Fold boundaries for a calendar of ``n_bars`` bars (see the module docstring).
+
+    ``test_size`` is rounded down to a multiple of ``folds``; ``refit=k`` refits before folds
+    0, k, 2k, ... and ``refit=0`` only before fold 0.
+    """
+    fold_size = test_size // folds
+    if fold_size < 1:
+        raise ConfigError(
+            f"test_size={test_size} cannot be cut into folds={folds}; use fewer folds or a "
+            "larger test region."
+        )
+    max_train = train_length if window == "sliding" else None
+    splitter = TimeSeriesSplit(
+        n_splits=folds, test_size=fold_size, gap=gap, max_train_size=max_train
+    )
+    out = []
+    try:
+        splits = list(splitter.split(np.arange(n_bars)))
+    except ValueError:
+        raise DataError(
+            f"{n_bars} bars cannot hold {folds} folds of {fold_size} test bars plus a gap of "
+            f"{gap} and a training slice; shorten test_size or use more data."
+        ) from None
+    for index, (train, test) in enumerate(splits):
+        is_refit = index == 0 or (refit > 0 and index % refit == 0)
+        out.append(
+            Fold(
+                fold=index,
+                train_start=int(train[0]),
+                train_stop=int(train[-1]) + 1,
+                test_start=int(test[0]),
+                test_stop=int(test[-1]) + 1,
+                refit=is_refit,
+            )
+        )
+    return out
+
+
+@dataclass
+class BacktestResult:
+    """Everything a walk-forward run produced; ``save(dir)`` writes it, ``plot()`` draws it.
+
+    Attributes
+    ----------
+    forecasts
+        Tidy frame, one row per (model, origin, step): ``model, fold, origin, target_date,
+        step, origin_price, actual, predicted`` (+ ``ticker`` for panels); prices in the data's
+        units.
+    metrics
+        One row per model: MAE, RMSE, MAPE (%), R², MASE and Theil's U against the naive
+        forecast on the same points, direction accuracy, Diebold–Mariano statistic/p-value.
+    per_step
+        Error by horizon step per model.
+    trading
+        Long/flat and long/short rules on the predicted sign, after costs, vs buy-and-hold.
+    folds
+        One row per fold: dates of its training slice and test block, whether it refitted,
+        seconds spent fitting and forecasting.
+    config
+        Every setting needed to replay the run (estimator parameters included).
+    timings
+        Total, fitting and forecasting seconds.
+    models
+        With ``keep_models=True``: the model fitted for each refit fold, by fold number.
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    per_step: pd.DataFrame
+    trading: pd.DataFrame
+    folds: pd.DataFrame
+    config: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    models: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def model_name(self) -> str:
+        return str(self.config["model_name"])
+
+    def verdict(self, alpha: float = 0.05) -> str:
+        """One plain sentence: does the model beat the naive random walk?"""
+        return verdict(self.metrics, self.model_name, alpha=alpha)
+
+    def equity(self) -> pd.DataFrame:
+        """Equity curves of the trading rules (one column per model x rule, plus buy-and-hold)."""
+        return trading_curves(self.forecasts, cost_bps=float(self.config["cost_bps"]))
+
+    def plot(self, kind: str = "forecasts") -> Any:
+        """A matplotlib Figure: "forecasts", "error_by_step", "folds" or "equity"."""
+        from forecast import plotting
+
+        if kind == "forecasts":
+            return plotting.plot_forecast_vs_actual(self.forecasts, model=self.model_name)
+        if kind == "error_by_step":
+            return plotting.plot_error_by_step(self.per_step)
+        if kind == "folds":
+            return plotting.plot_fold_timeline(self.folds)
+        if kind == "equity":
+            return plotting.plot_equity(self.equity())
+        raise ConfigError(
+            f"plot kind {kind!r} is not known; choose forecasts, error_by_step, folds or equity."
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write metrics.csv, forecasts.csv, per_step.csv, trading.csv, folds.csv,
+        config.json, PNG figures and report.html into ``path`` (atomically: all or nothing)."""
+        from forecast.report import write_report
+
+        with atomic_directory(path) as tmp:
+            write_report(self, tmp)
+        return Path(path)
+
+
+def backtest(
+    forecaster: Forecaster | Baseline,
+    data: pd.DataFrame,
+    *,
+    test_size: int = 250,
+    test_start: str | pd.Timestamp | None = None,
+    folds: int = 5,
+    step: int | None = None,
+    refit: int = 1,
+    window: Literal["expanding", "sliding"] = "expanding",
+    train_length: int | None = None,
+    gap: int = 0,
+    baselines: Sequence[str] = DEFAULT_BASELINES,
+    cost_bps: float = 1.0,
+    model_name: str | None = None,
+    keep_models: bool = False,
+) -> BacktestResult:
+    """Walk-forward backtest of ``forecaster`` against baselines on the same origins.
+
+    Parameters
+    ----------
+    forecaster
+        An unfitted (or fitted: it is cloned, never modified) Forecaster or Baseline.
+    data
+        Bars, one series or a ``(ticker, Date)`` panel; validated once here.
+    test_size
+        Number of final bars in the test region (rounded down to a multiple of ``folds``).
+    test_start
+        Alternatively, the first date of the test region (overrides ``test_size``).
+    folds
+        Number of walk-forward blocks the test region is cut into.
+    step
+        Bars between forecast origins (default: the horizon, so each test bar is forecast
+        once).
+    refit
+        Refit every ``refit`` folds; 1 refits before every fold, 0 fits once.
+    window, train_length
+        ``"expanding"`` trains on everything before the fold; ``"sliding"`` on the last
+        ``train_length`` bars.
+    gap
+        Bars left out between the end of training and the fold.
+    baselines
+        Baseline methods backtested on exactly the same points ("naive" is always added).
+    cost_bps
+        Transaction cost, in basis points of traded notional, for the trading view.
+    model_name
+        Label of the model in the tables (default: its cell, e.g. "lstm").
+    keep_models
+        Keep each fold's fitted model in ``result.models`` (for inspection; costs memory).
+
+    Returns
+    -------
+    BacktestResult
+    """
+    started = time.perf_counter()
+    horizon = int(forecaster.horizon)
+    step = horizon if step is None else step
+    _check_options(test_size, folds, step, refit, window, train_length, gap, cost_bps)
+    target = _first_target(forecaster)
+    name = model_name or _default_name(forecaster)
+    columns = list(dict.fromkeys([*_needed_columns(forecaster), target]))
+    frame = _validate_once(forecaster, data, columns)
+    calendar = _calendar(frame)
+    n_bars = len(calendar)
+    if test_start is not None:
+        first = int(calendar.searchsorted(pd.Timestamp(test_start)))
+        test_size = n_bars - first
+    plan = make_folds(
+        n_bars,
+        test_size=test_size,
+        folds=folds,
+        refit=refit,
+        window=window,
+        train_length=train_length,
+        gap=gap,
+    )
+    methods = list(dict.fromkeys(["naive", *baselines]))
+    contenders: dict[str, Forecaster | Baseline] = {name: forecaster}
+    for method in methods:
+        if method == name:
+            continue
+        contenders[method] = Baseline(method, horizon=horizon, target=target)
+
+    rows: list[pd.DataFrame] = []
+    fold_rows: list[dict[str, Any]] = []
+    fitted: dict[str, Forecaster | Baseline] = {}
+    kept: dict[int, Forecaster | Baseline] = {}
+    fit_total = predict_total = 0.0
+    for fold in plan:
+        train_dates = calendar[fold.train_start : fold.train_stop]
+        fit_seconds = 0.0
+        if fold.refit:
+            train_frame = _rows_between(frame, train_dates[0], train_dates[-1])
+            for label, estimator in contenders.items():
+                tick = time.perf_counter()
+                fitted[label] = clone(estimator).fit(train_frame)
+                if label == name:
+                    fit_seconds = time.perf_counter() - tick
+            if keep_models:
+                kept[fold.fold] = fitted[name]
+        tick = time.perf_counter()
+        for label, estimator in fitted.items():
+            rows.extend(_forecast_fold(estimator, label, frame, calendar, fold, step, horizon))
+        predict_seconds = time.perf_counter() - tick
+        fit_total += fit_seconds
+        predict_total += predict_seconds
+        fold_rows.append(
+            {
+                "fold": fold.fold,
+                "train_start": train_dates[0],
+                "train_end": train_dates[-1],
+                "test_start": calendar[fold.test_start],
+                "test_end": calendar[fold.test_stop - 1],
+                "refit": fold.refit,
+                "train_bars": len(train_dates),
+                "fit_seconds": fit_seconds,
+                "predict_seconds": predict_seconds,
+            }
+        )
+    forecasts = pd.concat(rows, ignore_index=True)
+    if forecasts.empty:
+        raise DataError("the backtest produced no forecasts; enlarge the test region.")
+    config = {
+        "model_name": name,
+        "estimator": type(forecaster).__name__,
+        "params": _plain(forecaster.get_params()),
+        "data": str(frame.attrs.get("name", "data")),
+        "data_start": str(calendar[0].date()),
+        "data_end": str(calendar[-1].date()),
+        "target": target,
+        "horizon": horizon,
+        "test_size": (plan[-1].test_stop - plan[0].test_start),
+        "test_start": str(calendar[plan[0].test_start].date()),
+        "folds": folds,
+        "step": step,
+        "refit": refit,
+        "window": window,
+        "train_length": train_length,
+        "gap": gap,
+        "baselines": methods,
+        "cost_bps": cost_bps,
+    }
+    metrics = summarize(forecasts)
+    timings = {
+        "total_seconds": time.perf_counter() - started,
+        "fit_seconds": fit_total,
+        "forecast_seconds": predict_total,
+    }
+    return BacktestResult(
+        forecasts=forecasts,
+        metrics=metrics,
+        per_step=per_step(forecasts),
+        trading=trading_summary(forecasts, cost_bps=cost_bps),
+        folds=pd.DataFrame(fold_rows),
+        config=config,
+        timings=timings,
+        models=kept,
+    )
+
+
+def _forecast_fold(
+    estimator: Forecaster | Baseline,
+    label: str,
+    frame: pd.DataFrame,
+    calendar: pd.DatetimeIndex,
+    fold: Fold,
+    step: int,
+    horizon: int,
+) -> list[pd.DataFrame]:
+    """Forecast every origin of ``fold`` for each series, one batched call per series."""
+    # Origins on the shared calendar: last bar before the block, then every `step` bars.
+    first_origin = fold.test_start - 1
+    all_origins = np.arange(first_origin % step, len(calendar), step)
+    in_fold = all_origins[(all_origins + 1 >= fold.test_start) & (all_origins + 1 < fold.test_stop)]
+    origin_dates = calendar[in_fold]
+    out = []
+    for ticker, part in _series_parts(frame):
+        rows = part.index.get_indexer(origin_dates)
+        rows = rows[(rows >= 0) & (rows + horizon < len(part))]
+        if rows.size == 0:
+            continue
+        # Cut the frame at the fold's last origin: nothing after it can reach the model.
+        visible = part.iloc[: int(rows.max()) + 1]
+        predicted = estimator.forecast_rows(visible, rows)[:, :, 0]  # [N, H]
+        values = part[_first_target(estimator)].to_numpy(dtype=np.float64)
+        steps = np.arange(1, horizon + 1)
+        target_rows = rows[:, None] + steps[None, :]  # [N, H]
+        block = pd.DataFrame(
+            {
+                "model": label,
+                "fold": fold.fold,
+                "origin": np.repeat(part.index[rows], horizon),
+                "target_date": part.index[target_rows.ravel()],
+                "step": np.tile(steps, rows.size),
+                "origin_price": np.repeat(values[rows], horizon),
+                "actual": values[target_rows.ravel()],
+                "predicted": predicted.ravel(),
+            }
+        )
+        if ticker is not None:
+            block.insert(1, TICKER, ticker)
+        out.append(block)
+    return out
+
+
+def _check_options(
+    test_size: int,
+    folds: int,
+    step: int,
+    refit: int,
+    window: str,
+    train_length: int | None,
+    gap: int,
+    cost_bps: float,
+) -> None:
+    for option, value, low in (
+        ("test_size", test_size, 1),
+        ("folds", folds, 1),
+        ("step", step, 1),
+        ("refit", refit, 0),
+        ("gap", gap, 0),
+    ):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+            raise ConfigError(f"{option} must be an integer >= {low}, got {value!r}.")
+    if window not in ("expanding", "sliding"):
+        raise ConfigError(f"window={window!r} is not known; choose 'expanding' or 'sliding'.")
+    if window == "sliding" and (train_length is None or train_length < 1):
+        raise ConfigError(
+            "window='sliding' needs train_length (bars per training slice), e.g. train_length=500."
+        )
+    if not np.isfinite(cost_bps) or cost_bps < 0:
+        raise ConfigError(f"cost_bps must be a non-negative number, got {cost_bps!r}.")
+
+
+def _needed_columns(estimator: Forecaster | Baseline) -> list[str]:
+    features, targets = estimator._columns()
+    return [*features, *targets]
+
+
+def _first_target(estimator: Forecaster | Baseline) -> str:
+    target = estimator.target
+    return target if isinstance(target, str) else next(iter(target))
+
+
+def _validate_once(
+    estimator: Forecaster | Baseline, data: pd.DataFrame, columns: list[str]
+) -> pd.DataFrame:
+    from forecast.data.validate import validate
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"backtest expects a pandas DataFrame of bars, got {type(data).__name__}; "
+            "load data with forecast.load(...)."
+        )
+    representation = getattr(estimator, "representation", "levels")
+    frame = validate(
+        data,
+        columns=columns,
+        nan_policy=estimator.nan_policy,
+        require_positive=representation != "levels",
+    )
+    frame.attrs["name"] = data.attrs.get("name", "data")
+    return frame
+
+
+def _calendar(frame: pd.DataFrame) -> pd.DatetimeIndex:
+    if isinstance(frame.index, pd.MultiIndex):
+        dates = frame.index.get_level_values(DATE)
+        return pd.DatetimeIndex(np.unique(dates.to_numpy()), name=DATE)
+    return frame.index
+
+
+def _rows_between(frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    if isinstance(frame.index, pd.MultiIndex):
+        dates = frame.index.get_level_values(DATE)
+        out = frame.loc[(dates >= first) & (dates <= last)]
+    else:
+        out = frame.loc[first:last]
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _default_name(estimator: Forecaster | Baseline) -> str:
+    if isinstance(estimator, Baseline):
+        return estimator.method
+    return str(estimator.cell)
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(
+        json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    )

@@ -1,0 +1,535 @@
+"""Forecast metrics on the tidy forecasts frame: errors, MASE, Theil's U, direction, DM test.
+
+The tidy forecasts frame (shared by the backtest, this module, ``trading`` and ``report``) has
+one row per (model, origin, step[, ticker]), every value in PRICE units:
+
+================  ==========  ==========================================================
+column            type        meaning
+================  ==========  ==========================================================
+``model``         str         model name; the random walk (no-change forecast) is "naive"
+``origin``        Timestamp   last observed bar, where the forecast is made
+``target_date``   Timestamp   the bar being forecast
+``step``          int         1..H, bars ahead of the origin
+``actual``        float       price at ``target_date``
+``predicted``     float       forecast price for ``target_date``
+``origin_price``  float       actual price at ``origin`` (> 0)
+``fold``          int         optional: walk-forward fold (not used here)
+``ticker``        str         optional: panels; a point is then (ticker, origin, step)
+================  ==========  ==========================================================
+
+Conventions: the error is ``e = actual - predicted``; a *point* is one (ticker, origin, step).
+With a ``ticker`` column the point metrics pool every row of every ticker, so the price-unit
+ones (MAE, RMSE, and MASE and DM, which are ratios and differences of them) weigh
+high-priced tickers more; MAPE, Theil's U and direction accuracy are scale-free.
+
+Tables come back with ``model`` (and ``step``) as ordinary columns, so ``to_csv(index=False)``
+and ``to_json(orient="records")`` keep them. The trading view lives in
+:mod:`forecast.trading`; ``trading_curves`` and ``trading_summary`` are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import (
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    r2_score,
+    root_mean_squared_error,
+)
+
+from forecast.errors import ConfigError, DataError
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "DMResult",
+    "check_forecasts",
+    "diebold_mariano",
+    "direction_accuracy",
+    "mae",
+    "mape",
+    "mase",
+    "mase_insample",
+    "per_step",
+    "point_keys",
+    "r2",
+    "rmse",
+    "summarize",
+    "theil_u",
+    "verdict",
+]
+
+FORECAST_COLUMNS: tuple[str, ...] = (
+    "model", "origin", "target_date", "step", "actual", "predicted", "origin_price",
+)
+Loss = Literal["squared", "absolute"]
+Alternative = Literal["two-sided", "less", "greater"]
+_LOSSES = ("squared", "absolute")
+_ALTERNATIVES = ("two-sided", "less", "greater")
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def check_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Check a tidy forecasts frame and return a copy sorted by (model[, ticker], origin, step).
+
+    Sorting makes every result independent of row order (the DM test reads losses in time).
+
+    Raises
+    ------
+    DataError
+        Not a frame, missing columns, no rows, non-finite values, ``origin_price <= 0``,
+        steps that are not integers >= 1, dates that cannot be parsed, duplicated points, or
+        ``actual``/``origin_price``/
+        ``target_date`` that differ between models at the same point.
+    """
+    if not isinstance(forecasts, pd.DataFrame):
+        raise DataError(f"forecasts must be a pandas DataFrame in the tidy forecasts format, "
+                        f"not {type(forecasts).__name__}.")
+    missing = [c for c in FORECAST_COLUMNS if c not in forecasts.columns]
+    if missing:
+        raise DataError(f"The forecasts frame is missing column(s) {missing}; the tidy forecasts "
+                        f"frame needs {list(FORECAST_COLUMNS)} (plus optional fold and ticker).")
+    if forecasts.empty:
+        raise DataError("The forecasts frame has no rows; score a backtest that made forecasts.")
+    try:
+        values = forecasts[["actual", "predicted", "origin_price"]].to_numpy(dtype=float)
+        steps = forecasts["step"].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError("Columns actual, predicted, origin_price and step of the forecasts frame "
+                        "must be numeric.") from exc
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        raise DataError(f"The forecasts frame has {int(bad.sum())} row(s) with NaN or infinite "
+                        "actual, predicted or origin_price; drop or repair them before scoring.")
+    if (values[:, 2] <= 0).any():
+        raise DataError("The forecasts frame has origin_price <= 0; prices must be positive, "
+                        "because returns and Theil's U divide by the origin price.")
+    if not (np.isfinite(steps) & (steps >= 1) & (steps == np.round(steps))).all():
+        raise DataError("Column step of the forecasts frame must hold whole numbers 1..H.")
+    try:  # a frame read back from forecasts.csv holds dates as text
+        frame = forecasts.assign(origin=pd.to_datetime(forecasts["origin"]),
+                                 target_date=pd.to_datetime(forecasts["target_date"]))
+    except (TypeError, ValueError) as exc:
+        raise DataError("Columns origin and target_date of the forecasts frame must hold "
+                        "dates.") from exc
+    points = point_keys(frame)
+    if frame.duplicated(["model", *points]).any():
+        raise DataError(f"The forecasts frame has duplicated {('model', *points)} rows; keep one "
+                        "forecast per model and point.")
+    shared = frame.groupby(points)[["actual", "origin_price", "target_date"]].nunique()
+    if (shared > 1).any().any():
+        raise DataError("Models disagree on actual, origin_price or target_date at the same "
+                        f"{tuple(points)}; every model must be scored against the same data.")
+    frame = frame.astype({"step": int})
+    return frame.sort_values(["model", *points], kind="stable").reset_index(drop=True)
+
+
+def point_keys(forecasts: pd.DataFrame) -> list[str]:
+    """The columns that name one forecast point: ``[ticker,] origin, step``."""
+    return ["ticker", "origin", "step"] if "ticker" in forecasts.columns else ["origin", "step"]
+
+
+def _arrays(*arrays: object, names: tuple[str, ...]) -> list[np.ndarray]:
+    """Return the inputs as 1-D float arrays of one non-zero length, all finite."""
+    out = [np.asarray(a, dtype=float).ravel() for a in arrays]
+    lengths = {a.size for a in out}
+    if len(lengths) != 1:
+        raise DataError(f"{', '.join(names)} must have the same length; got "
+                        f"{[a.size for a in out]}.")
+    if 0 in lengths:
+        raise DataError(f"{', '.join(names)} are empty; there is nothing to score.")
+    if not all(np.isfinite(a).all() for a in out):
+        raise DataError(f"{', '.join(names)} must be finite; drop NaN or infinite values first.")
+    return out
+
+
+def _check_option(value: str, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {list(allowed)}, not {value!r}.")
+
+
+# ---------------------------------------------------------------- point metrics on arrays
+
+
+def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean absolute error ``mean(|y - ŷ|)``, in price units."""
+    y, y_hat = _arrays(actual, predicted, names=("actual", "predicted"))
+    return float(mean_absolute_error(y, y_hat))
+
+
+def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Root mean squared error ``sqrt(mean((y - ŷ)²))``, in price units."""
+    y, y_hat = _arrays(actual, predicted, names=("actual", "predicted"))
+    return float(root_mean_squared_error(y, y_hat))
+
+
+def mape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean absolute percentage error ``100 · mean(|y - ŷ| / |y|)``, in PERCENT.
+
+    sklearn floors ``|y|`` at machine epsilon, so a zero price gives a huge value, not inf.
+    """
+    y, y_hat = _arrays(actual, predicted, names=("actual", "predicted"))
+    return float(100.0 * mean_absolute_percentage_error(y, y_hat))
+
+
+def r2(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Coefficient of determination ``1 - SS_res / SS_tot`` on prices; NaN for one point.
+
+    On price levels R² is near 1 for any forecast that stays near the last price, the naive
+    one included: read it next to MASE, never alone.
+    """
+    y, y_hat = _arrays(actual, predicted, names=("actual", "predicted"))
+    return float(r2_score(y, y_hat)) if y.size >= 2 else math.nan  # sklearn warns on one point
+
+
+def mase(actual: np.ndarray, predicted: np.ndarray, naive_predicted: np.ndarray) -> float:
+    """MASE scaled by the naive forecast on the SAME points: ``MAE(ŷ) / MAE(ŷ_naive)``.
+
+    This is the relative-MAE variant of MASE: the scale is the out-of-sample error of the
+    no-change forecast on exactly the points being scored, so the naive model's MASE is
+    exactly 1.0 and below 1 means "beats the random walk on these points". Hyndman &
+    Koehler's in-sample scaling is :func:`mase_insample`. NaN when ``MAE(ŷ_naive) == 0``.
+    """
+    y, y_hat, y_naive = _arrays(actual, predicted, naive_predicted,
+                                names=("actual", "predicted", "naive_predicted"))
+    scale = float(mean_absolute_error(y, y_naive))
+    return float(mean_absolute_error(y, y_hat)) / scale if scale > 0 else math.nan
+
+
+def mase_insample(actual: np.ndarray, predicted: np.ndarray, train_series: np.ndarray,
+                  season: int = 1) -> float:
+    """Hyndman & Koehler's MASE: ``MAE(ŷ) / mean_t |x_t - x_{t-m}|`` over the training series.
+
+    ``m = season``; the denominator is the in-sample MAE of the seasonal naive forecast on
+    ``train_series`` (prices, in time order). NaN when that denominator is 0.
+    """
+    y, y_hat = _arrays(actual, predicted, names=("actual", "predicted"))
+    (train,) = _arrays(train_series, names=("train_series",))
+    if not isinstance(season, int) or season < 1:
+        raise ConfigError(f"season must be an integer >= 1, not {season!r}.")
+    if train.size <= season:
+        raise DataError(f"train_series has {train.size} value(s); the in-sample scale needs more "
+                        f"than season={season}.")
+    scale = float(np.mean(np.abs(train[season:] - train[:-season])))
+    return float(mean_absolute_error(y, y_hat)) / scale if scale > 0 else math.nan
+
+
+def theil_u(actual: np.ndarray, predicted: np.ndarray, origin_price: np.ndarray) -> float:
+    """Theil's U2 on relative changes from the origin price.
+
+    ``U2 = sqrt(Σ ((ŷ - y) / y0)²) / sqrt(Σ ((y - y0) / y0)²)`` with ``y0`` the origin price:
+    the RMSE of the model's forecast relative change over the RMSE of the no-change
+    forecast's (which predicts a change of 0). U2 = 1 for the naive model, < 1 better.
+    NaN when no price moved (a zero denominator).
+    """
+    y, y_hat, y0 = _arrays(actual, predicted, origin_price,
+                           names=("actual", "predicted", "origin_price"))
+    denominator = float(np.sum(((y - y0) / y0) ** 2))
+    if denominator == 0:
+        return math.nan
+    return math.sqrt(float(np.sum(((y_hat - y) / y0) ** 2)) / denominator)
+
+
+def direction_accuracy(actual: np.ndarray, predicted: np.ndarray,
+                       origin_price: np.ndarray) -> float:
+    """Share of points where ``sign(ŷ - y0) == sign(y - y0)``, over points where the price moved.
+
+    Points with ``y == y0`` (no move to call) are left out. A flat forecast ``ŷ == y0``
+    makes no call and counts as a miss, so the naive model scores 0.0: compare models with
+    0.5 (a coin flip), not with naive. NaN when no price moved.
+    """
+    y, y_hat, y0 = _arrays(actual, predicted, origin_price,
+                           names=("actual", "predicted", "origin_price"))
+    moved = y != y0
+    if not moved.any():
+        return math.nan
+    return float(np.mean(np.sign(y_hat[moved] - y0[moved]) == np.sign(y[moved] - y0[moved])))
+
+
+# ---------------------------------------------------------------- Diebold–Mariano
+
+
+@dataclass(frozen=True)
+class DMResult:
+    """Diebold–Mariano test of a model's losses against a baseline's.
+
+    ``statistic < 0`` means the model's loss is lower. ``h`` is the horizon whose h-1
+    autocovariances entered the variance; ``n`` the number of loss differentials.
+    """
+
+    statistic: float
+    p_value: float
+    n: int
+    h: int
+    alternative: str
+    loss: str
+
+
+def diebold_mariano(model_errors: np.ndarray, baseline_errors: np.ndarray, *, h: int = 1,
+                    loss: Loss = "squared",
+                    alternative: Alternative = "two-sided") -> DMResult:
+    """Diebold–Mariano test with the Harvey–Leybourne–Newbold small-sample correction.
+
+    With ``d_t = L(e_model,t) - L(e_base,t)`` (``L(e) = e²`` or ``|e|``) in time order:
+
+    - ``γ_k = (1/n) Σ_{t>k} (d_t - d̄)(d_{t-k} - d̄)``, rectangular kernel:
+      ``V = γ_0 + 2 Σ_{k=1}^{h-1} γ_k``; if that is ``<= 0`` it falls back to ``V = γ_0``;
+    - ``DM = d̄ / sqrt(V / n)``, ``DM* = DM · sqrt((n + 1 - 2h + h(h-1)/n) / n)``;
+    - p from Student t with ``n - 1`` df: two-sided, ``"less"`` (H1: model better, d̄ < 0)
+      or ``"greater"`` (H1: model worse).
+
+    Degenerate cases, by rule and without warnings: ``n <= h`` (HLN factor is 0) gives NaN
+    statistic and p; identical losses (every ``d_t == 0``) give statistic 0.0 and p 1.0 for
+    every alternative; a constant non-zero ``d_t`` gives ``±inf`` and its limiting p.
+
+    Parameters
+    ----------
+    model_errors, baseline_errors
+        ``actual - predicted`` on the same points, in time order, shape ``[n]``, price units.
+    h
+        Forecast horizon of these errors (step h errors are (h-1)-dependent).
+    loss
+        ``"squared"`` (default) or ``"absolute"``.
+    alternative
+        ``"two-sided"`` (default), ``"less"`` (model better) or ``"greater"`` (model worse).
+
+    Returns
+    -------
+    DMResult
+        ``statistic`` (DM*, negative = model better), ``p_value``, ``n``, ``h``,
+        ``alternative``, ``loss``.
+
+    Raises
+    ------
+    DataError
+        Arrays of different or zero length, or non-finite values.
+    ConfigError
+        Unknown ``loss`` or ``alternative``, or ``h`` not an integer >= 1.
+    """
+    e_model, e_base = _arrays(model_errors, baseline_errors,
+                              names=("model_errors", "baseline_errors"))
+    _check_option(loss, _LOSSES, "loss")
+    return _dm(_loss(e_model, loss) - _loss(e_base, loss), h, loss, alternative)
+
+
+def _loss(errors: np.ndarray, loss: str) -> np.ndarray:
+    return errors**2 if loss == "squared" else np.abs(errors)
+
+
+def _dm(d: np.ndarray, h: int, loss: str, alternative: str) -> DMResult:
+    _check_option(alternative, _ALTERNATIVES, "alternative")
+    if not isinstance(h, int | np.integer) or h < 1:
+        raise ConfigError(f"h must be an integer horizon >= 1, not {h!r}.")
+    n, h = int(d.size), int(h)
+    if n <= h:
+        return DMResult(math.nan, math.nan, n, h, alternative, loss)
+    if np.all(d == d[0]):  # zero variance: decided by rule, not by dividing by zero
+        if d[0] == 0:
+            return DMResult(0.0, 1.0, n, h, alternative, loss)
+        statistic = math.copysign(math.inf, float(d[0]))
+    else:
+        deviation = d - d.mean()
+        gamma = [float(deviation[k:] @ deviation[: n - k]) / n for k in range(h)]
+        variance = gamma[0] + 2.0 * sum(gamma[1:])
+        if variance <= 0:  # the rectangular kernel is not guaranteed positive
+            variance = gamma[0]
+        hln = math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+        statistic = float(d.mean()) / math.sqrt(variance / n) * hln
+    if alternative == "two-sided":
+        p_value = 2.0 * float(stats.t.sf(abs(statistic), n - 1))
+    elif alternative == "less":
+        p_value = float(stats.t.cdf(statistic, n - 1))
+    else:
+        p_value = float(stats.t.sf(statistic, n - 1))
+    return DMResult(statistic, min(p_value, 1.0), n, h, alternative, loss)
+
+
+def _differentials(paired: pd.DataFrame, loss: str) -> pd.Series:
+    """Loss differential per point: ``L(actual - predicted) - L(actual - baseline)``."""
+    model = _loss((paired["actual"] - paired["predicted"]).to_numpy(), loss)
+    base = _loss((paired["actual"] - paired["baseline"]).to_numpy(), loss)
+    return pd.Series(model - base, index=paired.index)
+
+
+def _dm_by_origin(paired: pd.DataFrame, loss: str, h: int) -> DMResult:
+    """DM on one differential per origin date: the mean over that origin's steps and tickers."""
+    d = _differentials(paired, loss).groupby(paired["origin"], sort=True).mean()
+    return _dm(d.to_numpy(), h, loss, "two-sided")
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _paired(frame: pd.DataFrame, model: str, baseline: str) -> pd.DataFrame:
+    """The model's rows with the baseline's prediction at the same point in ``baseline``."""
+    points = point_keys(frame)
+    base = frame.loc[frame["model"] == baseline, [*points, "predicted"]]
+    paired = frame[frame["model"] == model].merge(
+        base.rename(columns={"predicted": "baseline"}), on=points, how="left")
+    unmatched = int(paired["baseline"].isna().sum())
+    if unmatched:
+        raise DataError(f"Model {model!r} has {unmatched} point(s) with no {baseline!r} forecast "
+                        f"at the same {tuple(points)}; run the baseline on every origin.")
+    return paired
+
+
+def _require_baseline(frame: pd.DataFrame, baseline: str) -> None:
+    if not (frame["model"] == baseline).any():
+        raise DataError(f"The forecasts frame has no rows for baseline model {baseline!r} "
+                        f"(models: {sorted(frame['model'].unique())}); MASE and the DM test "
+                        "compare every model with it on the same points, so include it.")
+
+
+def summarize(forecasts: pd.DataFrame, *, baseline: str = "naive",
+              loss: Loss = "squared") -> pd.DataFrame:
+    """One row per model: point metrics, and MASE, Theil's U and DM against ``baseline``.
+
+    Columns: ``model``, ``mae``, ``rmse`` (price units), ``mape`` (percent), ``r2``, ``mase``,
+    ``theil_u``, ``direction_accuracy`` (fraction), ``dm_stat``, ``dm_pvalue`` (NaN for the
+    baseline itself), ``n_points``. Sorted by MASE (best first), so the
+    baseline's row (MASE 1.0) splits the models that beat it from the ones that do not.
+
+    The DM test here is the OVERALL one: rows at different steps of one origin overlap, so
+    the differentials are averaged per origin (over steps and tickers) and tested with
+    ``h = H`` (lags up to H-1), two-sided. :func:`per_step` gives the per-step tests.
+
+    Parameters
+    ----------
+    forecasts
+        The tidy forecasts frame (module docstring); every model's points must also have a
+        ``baseline`` forecast.
+    baseline
+        Model name of the no-change forecast MASE and DM compare against.
+    loss
+        DM loss: ``"squared"`` (default) or ``"absolute"``.
+
+    Returns
+    -------
+    DataFrame
+        One row per model, the columns above.
+
+    Raises
+    ------
+    DataError
+        A bad frame (see :func:`check_forecasts`), no ``baseline`` rows, or a model point
+        without a baseline forecast.
+
+    Examples
+    --------
+    >>> table = summarize(forecasts)                                  # doctest: +SKIP
+    >>> verdict(table, "lstm")                                        # doctest: +SKIP
+    'lstm does not beat the naive random walk: MASE 1.04, DM p = 0.62.'
+    """
+    frame = check_forecasts(forecasts)
+    _check_option(loss, _LOSSES, "loss")
+    _require_baseline(frame, baseline)
+    horizon = int(frame["step"].max())
+    rows = {}
+    for model in frame["model"].unique():
+        paired = _paired(frame, model, baseline)
+        y, y_hat = paired["actual"].to_numpy(), paired["predicted"].to_numpy()
+        y0 = paired["origin_price"].to_numpy()
+        dm = (DMResult(math.nan, math.nan, 0, horizon, "two-sided", loss) if model == baseline
+              else _dm_by_origin(paired, loss, horizon))
+        rows[model] = {
+            "mae": mae(y, y_hat), "rmse": rmse(y, y_hat), "mape": mape(y, y_hat),
+            "r2": r2(y, y_hat), "mase": mase(y, y_hat, paired["baseline"].to_numpy()),
+            "theil_u": theil_u(y, y_hat, y0),
+            "direction_accuracy": direction_accuracy(y, y_hat, y0),
+            "dm_stat": dm.statistic, "dm_pvalue": dm.p_value, "n_points": len(paired),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model").reset_index()
+    return table.sort_values("mase", kind="stable", na_position="last", ignore_index=True)
+
+
+def per_step(forecasts: pd.DataFrame, *, baseline: str | None = "naive",
+             loss: Loss = "squared") -> pd.DataFrame:
+    """Error by horizon step: one row per (model, step).
+
+    Columns ``model``, ``step``, ``mae``, ``rmse`` (price units) and ``n_points``; unless
+    ``baseline`` is None, also ``mase`` and the per-step DM test ``dm_stat``/``dm_pvalue``
+    (two-sided; step h errors are (h-1)-dependent, so lags up to h-1; one differential per
+    origin, averaged over tickers).
+    ``table.pivot(index="model", columns="step", values="mae")`` is the model x step grid.
+    """
+    frame = check_forecasts(forecasts)
+    _check_option(loss, _LOSSES, "loss")
+    if baseline is not None:
+        _require_baseline(frame, baseline)
+    rows = []
+    for model in frame["model"].unique():
+        paired = (frame[frame["model"] == model] if baseline is None
+                  else _paired(frame, model, baseline))
+        for step, group in paired.groupby("step", sort=True):
+            y, y_hat = group["actual"].to_numpy(), group["predicted"].to_numpy()
+            row = {"model": model, "step": int(step), "mae": mae(y, y_hat),
+                   "rmse": rmse(y, y_hat), "n_points": len(group)}
+            if baseline is not None:
+                dm = (DMResult(math.nan, math.nan, 0, int(step), "two-sided", loss)
+                      if model == baseline else _dm_by_origin(group, loss, int(step)))
+                row |= {"mase": mase(y, y_hat, group["baseline"].to_numpy()),
+                        "dm_stat": dm.statistic, "dm_pvalue": dm.p_value}
+            rows.append(row)
+    return pd.DataFrame(rows).sort_values(["model", "step"], ignore_index=True)
+
+
+def _format_p(p: float) -> str:
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.01 else f"= {p:.2f}"
+
+
+def verdict(metrics: pd.DataFrame | pd.Series, model: str, alpha: float = 0.05, *,
+            baseline: str = "naive") -> str:
+    """One plain sentence: does ``model`` beat the baseline, by MASE and the DM test?
+
+    ``metrics`` is a :func:`summarize` table (``model`` as a column or as the index) or one
+    of its rows. "Beats" needs a DM p-value
+    below ``alpha`` with a negative statistic (lower loss); a p-value below ``alpha`` with a
+    positive statistic is "significantly worse"; anything else "does not beat". The DM loss
+    is the one ``summarize`` used (squared by default) while MASE is absolute, so on rare
+    data the two can point different ways: the sentence reports both.
+    """
+    if isinstance(metrics, pd.DataFrame):
+        names = metrics["model"] if "model" in metrics.columns else metrics.index.to_series()
+        if not (names == model).any():
+            raise DataError(f"Model {model!r} is not in the metrics table; it has "
+                            f"{list(names)}.")
+        metrics = metrics[(names == model).to_numpy()].iloc[0]
+    missing = [c for c in ("mase", "dm_stat", "dm_pvalue") if c not in metrics.index]
+    if missing:
+        raise DataError(f"The metrics row lacks {missing}; pass a row of summarize().")
+    if not 0 < alpha < 1:
+        raise ConfigError(f"alpha must be between 0 and 1, not {alpha!r}.")
+    name = "the naive random walk" if baseline == "naive" else f"the {baseline} baseline"
+    score = "MASE n/a" if pd.isna(metrics["mase"]) else f"MASE {metrics['mase']:.2f}"
+    p, statistic = float(metrics["dm_pvalue"]), float(metrics["dm_stat"])
+    if model == baseline:
+        return f"{model} is {name} itself ({score}); there is nothing to test."
+    if math.isnan(p):
+        return (f"{model} cannot be tested against {name}: {score}, DM p undefined "
+                "(fewer origins than the horizon needs).")
+    level = f"{alpha * 100:g}%"
+    if p < alpha and statistic < 0:
+        return f"{model} beats {name}: {score}, DM p {_format_p(p)} (better at the {level} level)."
+    if p < alpha and statistic > 0:
+        return (f"{model} is significantly worse than {name}: {score}, DM p {_format_p(p)} "
+                f"(worse at the {level} level).")
+    return f"{model} does not beat {name}: {score}, DM p {_format_p(p)}."
+
+
+def __getattr__(name: str) -> object:
+    # Lazy re-export: forecast.trading imports check_forecasts from here, so a top-level
+    # import of it would be circular.
+    if name in ("trading_curves", "trading_summary"):
+        from forecast import trading
+
+        return getattr(trading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,151 @@
+"""Backtest reports: CSV tables, config.json, PNG figures and one self-contained report.html.
+
+``write_report(result, folder)`` writes::
+
+    metrics.csv      one row per model (the table the CLI prints)
+    forecasts.csv    the tidy forecasts (model, origin, target_date, step, actual, predicted)
+    per_step.csv     error by horizon step per model
+    trading.csv      trading rules after costs vs buy-and-hold
+    folds.csv        fold boundaries, refits and timings
+    config.json      every setting needed to replay the run, plus timings and versions
+    forecasts.png  error_by_step.png  equity.png  folds.png
+    report.html      tables and figures together; figures embedded, so it opens without a server
+
+The caller (``BacktestResult.save``) points ``folder`` at a temporary directory that is renamed
+into place when complete, so a report is never half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from forecast._version import __version__
+
+if TYPE_CHECKING:
+    from forecast.backtest import BacktestResult
+
+__all__ = ["FIGURES", "format_metrics", "versions", "write_report"]
+
+FIGURES: tuple[str, ...] = ("forecasts", "error_by_step", "equity", "folds")
+_FLOAT_FORMAT = "%.6g"
+
+
+def versions() -> dict[str, str]:
+    """Versions of the pieces that decide the numbers (for config.json and benchmarks)."""
+    import sklearn
+    import torch
+
+    return {
+        "forecast": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def format_metrics(metrics: pd.DataFrame) -> str:
+    """The metrics table as fixed-width text (what ``forecast backtest`` prints)."""
+    shown = metrics.copy()
+    columns = [
+        c
+        for c in ("mae", "rmse", "mape", "mase", "theil_u", "direction_accuracy", "dm_pvalue")
+        if c in shown.columns
+    ]
+    shown = shown.set_index("model")[columns] if "model" in shown.columns else shown[columns]
+    return shown.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-")
+
+
+def write_report(result: BacktestResult, folder: Path) -> None:
+    """Write every table, figure and the HTML page of ``result`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result.metrics.to_csv(folder / "metrics.csv", index=False, float_format=_FLOAT_FORMAT)
+    result.forecasts.to_csv(folder / "forecasts.csv", index=False, float_format=_FLOAT_FORMAT)
+    result.per_step.to_csv(folder / "per_step.csv", index=False, float_format=_FLOAT_FORMAT)
+    result.trading.to_csv(folder / "trading.csv", index=False, float_format=_FLOAT_FORMAT)
+    result.folds.to_csv(folder / "folds.csv", index=False, float_format=_FLOAT_FORMAT)
+    document = {
+        "config": result.config,
+        "timings": result.timings,
+        "versions": versions(),
+        "verdict": result.verdict(),
+    }
+    (folder / "config.json").write_text(
+        json.dumps(document, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+    images = {}
+    for kind in FIGURES:
+        figure = result.plot(kind)
+        path = folder / f"{kind}.png"
+        figure.savefig(path, format="png", dpi=110, bbox_inches="tight")
+        images[kind] = path
+    (folder / "report.html").write_text(_html(result, images), encoding="utf-8")
+
+
+def _html(result: BacktestResult, images: dict[str, Path]) -> str:
+    config = result.config
+
+    def table(frame: pd.DataFrame) -> str:
+        return frame.to_html(
+            index=False, float_format=lambda v: f"{v:.4g}", na_rep="-", border=0, classes="t"
+        )
+
+    def image(kind: str, caption: str) -> str:
+        data = base64.b64encode(images[kind].read_bytes()).decode("ascii")
+        return (
+            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+
+    settings = ", ".join(
+        f"{key}={value}" for key, value in config.items() if key not in ("params", "baselines")
+    )
+    title = f"{html.escape(str(config['model_name']))} on {html.escape(str(config['data']))}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Backtest: {title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
+table.t {{ border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }}
+table.t td, table.t th {{ padding: 0.25em 0.6em; border-bottom: 1px solid #ddd;
+  text-align: right; }}
+figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; }}
+.verdict {{ font-size: 1.2em; padding: 0.6em; background: #f4f4f4;
+  border-left: 4px solid #446; }}
+code {{ font-size: 0.85em; }}
+</style></head><body>
+<h1>Walk-forward backtest: {title}</h1>
+<p class="verdict">{html.escape(result.verdict())}</p>
+<h2>Metrics (prices; MASE and DM against the naive forecast on the same points)</h2>
+{table(result.metrics)}
+<h2>Error by horizon step</h2>
+{table(result.per_step)}
+{image("error_by_step", "Error by horizon step per model")}
+<h2>Forecasts against actual prices</h2>
+{image("forecasts", "Forecast vs actual over the test region")}
+<h2>Trading view (after {config["cost_bps"]} bp costs)</h2>
+{table(result.trading)}
+{image("equity", "Equity curves of the trading rules vs buy-and-hold")}
+<h2>Folds</h2>
+{table(result.folds)}
+{image("folds", "Walk-forward folds")}
+<h2>Configuration</h2>
+<p><code>{html.escape(settings)}</code></p>
+<p>Total {result.timings.get("total_seconds", float("nan")):.1f} s
+(fitting {result.timings.get("fit_seconds", float("nan")):.1f} s). forecast {__version__}.</p>
+</body></html>
+"""
+
+
+def config_for_json(config: dict[str, Any]) -> str:
+    """``config`` as indented JSON (used by the CLI's ``--json``)."""
+    return json.dumps(config, indent=2, sort_keys=True, default=str)
