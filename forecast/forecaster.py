@@ -186,6 +186,9 @@ class Forecaster(_Estimator):
         Training settings; see :class:`forecast.training.TrainConfig`.
     nan_policy : {"drop", "ffill", "error"}
         How validation treats NaN/inf rows.
+    warm_start : bool
+        When already fitted, ``fit`` starts from the current weights instead of a fresh
+        initialisation (scikit-learn's convention); the scaler is refitted either way.
 
     Examples
     --------
@@ -230,6 +233,7 @@ class Forecaster(_Estimator):
         device: str = "auto",
         progress: bool | None = None,
         nan_policy: str = "drop",
+        warm_start: bool = False,
     ) -> None:
         self.cell = cell
         self.topology = topology
@@ -260,6 +264,7 @@ class Forecaster(_Estimator):
         self.device = device
         self.progress = progress
         self.nan_policy = nan_policy
+        self.warm_start = warm_start
 
     # -- configuration -------------------------------------------------------------------
     def _default_features(self, targets: list[str]) -> list[str]:
@@ -353,6 +358,10 @@ class Forecaster(_Estimator):
 
         torch.manual_seed(train_config.seed)
         module = build_model(model_config)
+        if self.warm_start and getattr(self, "model_config_", None) == model_config:
+            # sklearn's warm_start: continue from the weights of the previous fit (the
+            # scaler is still refitted on this data; only the network's weights carry over).
+            module.load_state_dict(self.module_.state_dict())
         X_parts, y_parts, origin_parts = [], [], []
         for _, part in parts:
             scaled = transform.transform(part[columns].to_numpy(dtype=np.float64))
