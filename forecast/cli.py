@@ -11,6 +11,7 @@ import sys
 import tomllib
 import warnings
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,34 @@ Examples:
   forecast predict --model runs/aapl-lstm
   forecast predict --model runs/aapl-lstm --data prices.csv --output next.csv
 """
+_EPILOG_MODELS = """\b
+Examples:
+  forecast models
+  forecast models --json
+"""
+_EPILOG_DATA = """\b
+Examples:
+  forecast data list
+  forecast data show MSFT --rows 3
+  forecast data fetch SPY QQQ --start 2015-01-01
+"""
+_EPILOG_DATA_LIST = """\b
+Examples:
+  forecast data list
+  forecast data list --json
+"""
+_EPILOG_DATA_FETCH = """\b
+Examples:
+  forecast data fetch SPY
+  forecast data fetch AAPL MSFT --start 2015-01-01 --interval 1d
+  FORECAST_OFFLINE=1 forecast backtest --data yahoo:SPY    # later, from the cache
+"""
+_EPILOG_DATA_SHOW = """\b
+Examples:
+  forecast data show AAPL
+  forecast data show prices.csv --rows 10
+  forecast data show yahoo:SPY --json
+"""
 
 
 class _Group(click.Group):
@@ -46,9 +75,17 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except fc.ForecastError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = 1
-            raise error from None
+            raise _one_line_error(str(exc)) from None
+        except OSError as exc:
+            # A folder that cannot be created, a full disk, no permission: the user's to fix,
+            # so one line as for data errors rather than a traceback.
+            raise _one_line_error(f"{exc}; check the path and its permissions.") from None
+
+
+def _one_line_error(message: str) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = 1
+    return error
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -59,16 +96,45 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         table = tomllib.loads(Path(value).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise click.BadParameter(f"cannot read {value!r} as TOML ({exc}).") from None
-    options = {key.replace("-", "_"): item for key, item in table.items()}
-    known = {param.name for param in ctx.command.params}
-    unknown = sorted(set(options) - known)
+    # Keys are spelled like the flags ("data", "hidden-size" or "hidden_size", "json"); the
+    # parameter behind a flag may have another name (--data fills "source").
+    names: dict[str, click.Parameter] = {}
+    for param in ctx.command.params:
+        if param.name is None or param.name == "config" or not param.expose_value:
+            continue
+        names[param.name] = param
+        for flag in param.opts:
+            if flag.startswith("--"):
+                names[flag[2:].replace("-", "_")] = param
+    options: dict[str, Any] = {}
+    unknown = []
+    for key, item in table.items():
+        param = names.get(key.replace("-", "_"))
+        if param is None or param.name is None:
+            unknown.append(key)
+            continue
+        if isinstance(item, list) and param.nargs == 1 and not getattr(param, "multiple", False):
+            item = ",".join(map(str, item))  # features = ["Open", "Close"] -> "Open,Close"
+        options[param.name] = item
     if unknown:
         raise click.BadParameter(
-            f"unknown option(s) {', '.join(unknown)} in {value!r}; "
+            f"unknown option(s) {', '.join(sorted(unknown))} in {value!r}; "
             f"see 'forecast {ctx.command.name} --help'."
         )
     ctx.default_map = {**(ctx.default_map or {}), **options}
     return value
+
+
+def _check_date(_ctx: click.Context, _param: click.Parameter, value: Any) -> str | None:
+    """Refuse a date that cannot be parsed here, as a usage error naming the option."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date; use YYYY-MM-DD.") from None
+    return text
 
 
 def _common(function: F) -> F:
@@ -99,8 +165,12 @@ def _data_options(function: F) -> F:
             help="Bundled name, CSV/Parquet path, or ticker (prefix yahoo:, file:, "
             "bundled: to be explicit).",
         ),
-        click.option("--start", default=None, help="First date (YYYY-MM-DD)."),
-        click.option("--end", default=None, help="End date, exclusive (YYYY-MM-DD)."),
+        click.option(
+            "--start", default=None, callback=_check_date, help="First date (YYYY-MM-DD)."
+        ),
+        click.option(
+            "--end", default=None, callback=_check_date, help="End date, exclusive (YYYY-MM-DD)."
+        ),
         click.option(
             "--interval",
             default="1d",
@@ -296,7 +366,9 @@ def _load(options: dict[str, Any]) -> Any:
 
 
 class _Warnings:
-    """Show DataWarnings as one 'Warning:' line each on stderr (or not at all with --quiet)."""
+    """Show DataWarnings (and other user-facing warnings) as one 'Warning:' line each on
+    stderr, or nothing with --quiet. Deprecation and FutureWarnings are for the developers
+    of the libraries underneath, not for someone running a command, so they are hidden."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -305,6 +377,8 @@ class _Warnings:
     def __enter__(self) -> None:
         self._context.__enter__()
         warnings.simplefilter("ignore" if self.quiet else "default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.filterwarnings("ignore", category=category)
 
         def show(message: Warning | str, *_args: object, **_kwargs: object) -> None:
             click.echo(f"Warning: {message}", err=True)
@@ -342,7 +416,10 @@ def cli() -> None:
     help="Bars in the test region (the last ones).",
 )
 @click.option(
-    "--test-start", default=None, help="First date of the test region (overrides --test-size)."
+    "--test-start",
+    default=None,
+    callback=_check_date,
+    help="First date of the test region (overrides --test-size).",
 )
 @click.option(
     "--folds",
@@ -392,6 +469,25 @@ def cli() -> None:
     default=1.0,
     show_default=True,
     help="Trading cost in basis points per unit of turnover.",
+)
+@click.option(
+    "--n-jobs",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Processes fitting the refits in parallel (each with threads/n-jobs threads).",
+)
+@click.option(
+    "--warm-start/--no-warm-start",
+    default=False,
+    show_default=True,
+    help="Start each refit from the previous fold's weights (faster; not the same work).",
+)
+@click.option(
+    "--warm-epochs",
+    type=click.IntRange(1),
+    default=None,
+    help="Epochs of a warm-started refit [default: epochs / 5].",
 )
 @click.option(
     "--out",
@@ -501,7 +597,7 @@ def predict(quiet: bool, as_json: bool, model_dir: str, output: str | None, **op
         click.echo(forecasts.to_string())
 
 
-@cli.command()
+@cli.command(epilog=_EPILOG_MODELS)
 @_common
 def models(quiet: bool, as_json: bool) -> None:
     """List every model (cells x topologies, baselines) and its options."""
@@ -513,12 +609,12 @@ def models(quiet: bool, as_json: bool) -> None:
         click.echo(model_table())
 
 
-@cli.group(cls=_Group)
+@cli.group(cls=_Group, epilog=_EPILOG_DATA)
 def data() -> None:
     """List, fetch and inspect data."""
 
 
-@data.command("list")
+@data.command("list", epilog=_EPILOG_DATA_LIST)
 @_common
 def data_list(quiet: bool, as_json: bool) -> None:
     """List the bundled datasets (name, first and last date, rows)."""
@@ -529,11 +625,11 @@ def data_list(quiet: bool, as_json: bool) -> None:
         click.echo(table.to_string(index=False))
 
 
-@data.command("fetch")
+@data.command("fetch", epilog=_EPILOG_DATA_FETCH)
 @_common
 @click.argument("tickers", nargs=-1, required=True)
-@click.option("--start", default=None, help="First date (YYYY-MM-DD).")
-@click.option("--end", default=None, help="End date, exclusive (YYYY-MM-DD).")
+@click.option("--start", default=None, callback=_check_date, help="First date (YYYY-MM-DD).")
+@click.option("--end", default=None, callback=_check_date, help="End date, exclusive (YYYY-MM-DD).")
 @click.option("--interval", default="1d", show_default=True)
 def data_fetch(
     quiet: bool,
@@ -560,7 +656,7 @@ def data_fetch(
             click.echo(f"{row['ticker']}: {row['rows']} bars, {row['start']} to {row['end']}")
 
 
-@data.command("show")
+@data.command("show", epilog=_EPILOG_DATA_SHOW)
 @_common
 @click.argument("source")
 @click.option("--rows", type=click.IntRange(1), default=5, show_default=True)

@@ -1,0 +1,212 @@
+"""Our library on the benchmark protocol (see ``benchmarks/protocol.py``).
+
+The model is the protocol's: ``Forecaster(cell="lstm", topology="n_to_1",
+multi_step="direct")`` is an LSTM (2 x 64) whose last hidden state feeds one linear layer with
+5 outputs, trained on standard-scaled Close levels (``representation="levels"``) for 10
+epochs of batch 64, Adam 1e-3, MSE, seed 0, no early stopping, no validation tail and no
+gradient clipping (the bare floor does none, so neither do we: equal work). The backtest is
+``forecast.backtest`` with the protocol's folds (250 test rows, 5 folds, origins every 5 rows).
+
+Engines (``--engine``), all on the same origins and points:
+
+- ``parallel`` (default): the 5 refits from scratch, in 2 worker processes with 1 torch thread
+  each (``n_jobs=2``): the same work as the floor, scheduled onto both cores;
+- ``sequential``: one refit after another in this process with 2 torch threads (``n_jobs=1``);
+- ``warm``: warm-started refits (each starts from an earlier fold's weights and trains 2
+  epochs instead of 10) in 2 processes: less work, offered as a user option.
+
+Peak memory is reported for the whole process tree (this process plus its workers, their
+proportional set sizes summed every 20 ms, and never less than this process's own ru_maxrss),
+not just this process, so parallel engines are not flattered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import protocol
+
+protocol.set_threads(protocol.THREADS)
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import forecast as fc  # noqa: E402
+
+LIBRARY = "forecast"
+ENGINES = {
+    "parallel": {"n_jobs": 2, "warm_start": False},
+    "sequential": {"n_jobs": 1, "warm_start": False},
+    "warm": {"n_jobs": 2, "warm_start": True, "warm_epochs": 2},
+}
+
+
+def forecaster(variant: str) -> fc.Forecaster:
+    """The protocol's model as a Forecaster."""
+    return fc.Forecaster(
+        cell="lstm",
+        topology="n_to_1",
+        multi_step="direct",
+        features=list(protocol.input_columns(variant)),
+        target=protocol.TARGET,
+        lookback=protocol.LOOKBACK,
+        horizon=protocol.HORIZON,
+        hidden_size=protocol.HIDDEN,
+        num_layers=protocol.LAYERS,
+        dropout=protocol.DROPOUT,
+        representation="levels",
+        scaler="standard",
+        epochs=protocol.EPOCHS,
+        batch_size=protocol.BATCH,
+        lr=protocol.LR,
+        optimizer="adam",
+        loss="mse",
+        clip_grad_norm=None,
+        patience=None,
+        val_fraction=0.0,
+        seed=protocol.SEED,
+        device="cpu",
+        progress=False,
+    )
+
+
+class TreeMemory:
+    """Peak summed PSS (MB, 10^6 bytes) of this process and all its descendants."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        # The sampler can miss a short spike of this process; its own high-water mark cannot.
+        self.peak_mb = max(self.peak_mb, protocol.peak_rss_mb())
+
+    def _run(self) -> None:
+        import os
+
+        root = os.getpid()
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb(root))
+            time.sleep(self.interval)
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Summed proportional set size (PSS) of ``root`` and its descendants, in MB.
+
+    PSS splits each shared page among the processes that map it, so forked workers sharing
+    the parent's pages are not counted twice (plain RSS would double-count them).
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _pss_mb(pid)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run(frame: pd.DataFrame, variant: str, mode: str, engine: str) -> tuple[list, int]:
+    """One protocol mode; returns (origin row, step, predicted) triples and the fit count."""
+    model = forecaster(variant)
+    n_rows = len(frame)
+    if mode == "fit":
+        model.fit(frame.iloc[: protocol.test_start(n_rows)])
+        return [], 1
+    options = dict(ENGINES[engine])
+    if mode == "single":
+        options = {"refit": 0}
+    result = fc.backtest(
+        model,
+        frame,
+        test_size=protocol.TEST_ROWS,
+        folds=protocol.TEST_ROWS // protocol.REFIT_EVERY,
+        step=protocol.STRIDE,
+        baselines=(),
+        **options,
+    )
+    table = result.forecasts[result.forecasts["model"] == "lstm"]
+    rows = frame.index.get_indexer(pd.DatetimeIndex(table["origin"]))
+    triples = list(
+        zip(rows.tolist(), table["step"].tolist(), table["predicted"].tolist(), strict=True)
+    )
+    return triples, int(result.folds["refit"].sum())
+
+
+def main() -> None:
+    """CLI: the protocol's contract plus ``--engine``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=list(protocol.VARIANTS), default="close")
+    parser.add_argument("--mode", choices=list(protocol.MODES), default="refit")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=protocol.DATA_PATH)
+    parser.add_argument("--engine", choices=list(ENGINES), default=default_engine())
+    args = parser.parse_args()
+    frame = fc.load(str(args.data))
+    ready = protocol.seconds_since_start()
+    with TreeMemory() as memory, protocol.Stopwatch() as sw:
+        triples, n_fits = run(frame, args.variant, args.mode, args.engine)
+    table_frame = frame.reset_index()
+    result = protocol.build_result(
+        library=LIBRARY if args.engine == "parallel" else f"{LIBRARY}-{args.engine}",
+        version=fc.__version__,
+        variant=args.variant,
+        mode=args.mode,
+        seconds=sw.seconds,
+        n_fits=n_fits,
+        forecasts=triples,
+        frame=table_frame,
+        import_seconds=ready,
+        extra={
+            **sw.diagnostics(),
+            "engine": args.engine,
+            "peak_rss_self_mb": protocol.peak_rss_mb(),
+        },
+        notes=f"forecast.backtest, engine {args.engine}: {ENGINES[args.engine]}",
+    )
+    result["peak_rss_mb"] = memory.peak_mb
+    protocol.write_result(result, args.out)
+
+
+def default_engine() -> str:
+    """The engine named by this script's file name (ours_warm.py -> warm), else parallel."""
+    stem = Path(sys.argv[0]).stem
+    return (
+        stem.split("_", 1)[1] if "_" in stem and stem.split("_", 1)[1] in ENGINES else ("parallel")
+    )
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

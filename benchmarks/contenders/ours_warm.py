@@ -1,0 +1,7 @@
+"""Our library on the protocol, engine warm (see ours.py)."""
+
+import runpy
+from pathlib import Path
+
+if __name__ == "__main__":
+    runpy.run_path(str(Path(__file__).with_name("ours.py")), run_name="__main__")
