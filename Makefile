@@ -31,7 +31,7 @@ demo: $(VENV)/.installed
 ## test: set up .venv with the dev extras, lint, and run the whole test suite
 test: $(VENV)/.dev
 	$(BIN)/ruff check forecast tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --nbmake notebooks
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check forecast tests benchmarks

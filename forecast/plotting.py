@@ -298,7 +298,9 @@ def plot_forecast_vs_actual(
         ax.plot(rows["target_date"], rows["predicted"].astype(float), color=colour,
                 linewidth=1.0, label=f"predicted, step {step}")
     if "fold" in frame.columns:
-        starts = frame.groupby("fold")["origin"].min().sort_values().iloc[1:]
+        # On this target-date axis a fold starts at its first test bar, the first target date
+        # of its first origin (the origin itself is the last bar of the fold before).
+        starts = frame.groupby("fold")["target_date"].min().sort_values().iloc[1:]
         if not starts.empty:
             ax.vlines(starts.to_numpy(), 0, 1, transform=ax.get_xaxis_transform(),
                       colors="0.5", linestyles=":", linewidth=0.8, label="fold start")
