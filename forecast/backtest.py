@@ -141,15 +141,37 @@ class BacktestResult:
 
     @property
     def model_name(self) -> str:
+        """The model's label in every table (e.g. ``"lstm"``)."""
         return str(self.config["model_name"])
 
     def verdict(self, alpha: float = 0.05) -> str:
-        """One plain sentence: does the model beat the naive random walk?"""
+        """One plain sentence: does the model beat the naive random walk?
+
+        Parameters
+        ----------
+        alpha
+            Significance level of the Diebold–Mariano test (default 5%).
+
+        Returns
+        -------
+        str
+            "<model> beats the naive forecast ...", "... does not beat the naive random walk
+            ..." or "... is worse than the naive forecast ...", quoting MASE and the p-value.
+        """
         return verdict(self.metrics, self.model_name, alpha=alpha)
 
-    def equity(self) -> pd.DataFrame:
-        """Equity curves of the trading rules (one column per model x rule, plus buy-and-hold)."""
-        return trading_curves(self.forecasts, cost_bps=float(self.config["cost_bps"]))
+    def equity(self, cost_bps: float | None = None) -> pd.DataFrame:
+        """Equity curves of the trading rules, growth of 1.0, indexed by date.
+
+        One column per model x rule (``"lstm/long_flat"``, ``"lstm/long_short"``, ...) plus
+        ``"buy_and_hold"``. ``cost_bps`` defaults to the run's ``config["cost_bps"]``.
+        """
+        cost = float(self.config["cost_bps"]) if cost_bps is None else cost_bps
+        return trading_curves(self.forecasts, cost_bps=cost)
+
+    def trading_view(self, cost_bps: float) -> pd.DataFrame:
+        """The trading table recomputed at another cost (basis points per unit of turnover)."""
+        return trading_summary(self.forecasts, cost_bps=cost_bps)
 
     def plot(self, kind: str = "forecasts") -> Any:
         """A matplotlib Figure: "forecasts", "error_by_step", "folds" or "equity"."""
