@@ -9,7 +9,9 @@ training slice only — expanding from the first bar, or the last ``train_length
 statistic therefore never see a test bar.
 
 Forecast origins are every ``step`` bars. The first origin is the last bar before the test
-region, so with ``step == horizon`` every test bar is forecast exactly once. An origin belongs
+region, so with ``step == horizon`` every test bar is forecast exactly once (when the test
+region is a multiple of ``step``; otherwise the last origin whose H bars still fit in the data
+is the last one, and the few bars after its horizon are not forecast). An origin belongs
 to the fold whose block holds its first forecast bar; all origins of a fold are forecast in one
 batched forward pass, from a frame cut at the fold's last origin, so no forecast can read a bar
 after its own origin.
@@ -66,10 +68,13 @@ def make_folds(
 ) -> list[Fold]:
     """Fold boundaries for a calendar of ``n_bars`` bars (see the module docstring).
 
-    ``test_size`` is rounded down to a multiple of ``folds``; ``refit=k`` refits before folds
-    0, k, 2k, ... and ``refit=0`` only before fold 0.
+    The test region is the last ``test_size`` bars. ``TimeSeriesSplit`` cuts equal blocks
+    ending at the last bar; when ``test_size`` is not a multiple of ``folds`` the first block
+    takes the remainder, so the region still starts where it was asked to. ``refit=k`` refits
+    before folds 0, k, 2k, ... and ``refit=0`` only before fold 0.
     """
     fold_size = test_size // folds
+    remainder = test_size - fold_size * folds
     if fold_size < 1:
         raise ConfigError(
             f"test_size={test_size} cannot be cut into folds={folds}; use fewer folds or a "
@@ -89,12 +94,23 @@ def make_folds(
         ) from None
     for index, (train, test) in enumerate(splits):
         is_refit = index == 0 or (refit > 0 and index % refit == 0)
+        first_test, train_stop = int(test[0]), int(train[-1]) + 1
+        train_start = int(train[0])
+        if index == 0 and remainder:
+            first_test, train_stop = first_test - remainder, train_stop - remainder
+            if max_train is not None:
+                train_start = max(0, train_stop - max_train)
+        if train_stop <= train_start:
+            raise DataError(
+                f"{n_bars} bars leave no training slice before a test region of {test_size} "
+                f"bars (gap {gap}); shorten test_size or use more data."
+            )
         out.append(
             Fold(
                 fold=index,
-                train_start=int(train[0]),
-                train_stop=int(train[-1]) + 1,
-                test_start=int(test[0]),
+                train_start=train_start,
+                train_stop=train_stop,
+                test_start=first_test,
                 test_stop=int(test[-1]) + 1,
                 refit=is_refit,
             )
@@ -274,8 +290,7 @@ def backtest(
     calendar = _calendar(frame)
     n_bars = len(calendar)
     if test_start is not None:
-        first = int(calendar.searchsorted(pd.Timestamp(test_start)))
-        test_size = n_bars - first
+        test_size = _test_size_from(calendar, test_start)
     plan = make_folds(
         n_bars,
         test_size=test_size,
@@ -319,7 +334,11 @@ def backtest(
                 fitted[label] = fits[fold.fold].estimator
         tick = time.perf_counter()
         for label, estimator in fitted.items():
-            rows.extend(_forecast_fold(estimator, label, frame, calendar, fold, step, horizon))
+            rows.extend(
+                _forecast_fold(
+                    estimator, label, frame, calendar, fold, step, horizon, plan[0].test_start
+                )
+            )
         predict_seconds = time.perf_counter() - tick
         predict_total += predict_seconds
         fold_rows.append(
@@ -387,11 +406,12 @@ def _forecast_fold(
     fold: Fold,
     step: int,
     horizon: int,
+    region_start: int,
 ) -> list[pd.DataFrame]:
     """Forecast every origin of ``fold`` for each series, one batched call per series."""
-    # Origins on the shared calendar: last bar before the block, then every `step` bars.
-    first_origin = fold.test_start - 1
-    all_origins = np.arange(first_origin % step, len(calendar), step)
+    # One grid of origins for the whole test region: the last bar before it, then every
+    # `step` bars, so blocks that are not a multiple of `step` never forecast a bar twice.
+    all_origins = np.arange((region_start - 1) % step, len(calendar), step)
     in_fold = all_origins[(all_origins + 1 >= fold.test_start) & (all_origins + 1 < fold.test_stop)]
     origin_dates = calendar[in_fold]
     out = []
@@ -451,6 +471,22 @@ def _check_options(
         )
     if not np.isfinite(cost_bps) or cost_bps < 0:
         raise ConfigError(f"cost_bps must be a non-negative number, got {cost_bps!r}.")
+
+
+def _test_size_from(calendar: pd.DatetimeIndex, test_start: object) -> int:
+    """Number of bars from ``test_start`` (inclusive) to the end of the calendar."""
+    try:
+        first_date = pd.Timestamp(test_start)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        raise ConfigError(f"test_start={test_start!r} is not a date; use YYYY-MM-DD.") from None
+    first = int(calendar.searchsorted(first_date))
+    if first >= len(calendar) or first == 0:
+        raise DataError(
+            f"test_start={test_start} leaves no {'test' if first else 'training'} bars: the "
+            f"data runs from {calendar[0]:%Y-%m-%d} to {calendar[-1]:%Y-%m-%d}; pick a date "
+            "inside that range."
+        )
+    return len(calendar) - first
 
 
 def _needed_columns(estimator: Forecaster | Baseline) -> list[str]:

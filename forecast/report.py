@@ -28,8 +28,11 @@ import numpy as np
 import pandas as pd
 
 from forecast._version import __version__
+from forecast.data.columns import TICKER
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from forecast.backtest import BacktestResult
 
 __all__ = ["FIGURES", "format_metrics", "versions", "write_report"]
@@ -84,11 +87,37 @@ def write_report(result: BacktestResult, folder: Path) -> None:
     )
     images = {}
     for kind in FIGURES:
-        figure = result.plot(kind)
+        figure = _figure(result, kind)
         path = folder / f"{kind}.png"
         figure.savefig(path, format="png", dpi=110, bbox_inches="tight")
         images[kind] = path
     (folder / "report.html").write_text(_html(result, images), encoding="utf-8")
+
+
+def _figure(result: BacktestResult, kind: str) -> Figure:
+    """``result.plot(kind)``, except that a panel's forecasts get one panel per ticker.
+
+    The forecast-vs-actual figure draws one price line, so it takes one ticker at a time;
+    a report of a panel backtest stacks them, one row per ticker.
+    """
+    forecasts = result.forecasts
+    if kind != "forecasts" or TICKER not in forecasts.columns or forecasts[TICKER].nunique() < 2:
+        return result.plot(kind)
+    from matplotlib.figure import Figure
+
+    from forecast.plotting import FIGSIZE, plot_forecast_vs_actual
+
+    tickers = [str(ticker) for ticker in pd.unique(forecasts[TICKER])]
+    width, height = FIGSIZE
+    figure = Figure(figsize=(width, height * len(tickers)), layout="constrained")
+    for ax, ticker in zip(
+        figure.subplots(len(tickers), 1, squeeze=False)[:, 0], tickers, strict=True
+    ):
+        plot_forecast_vs_actual(
+            forecasts[forecasts[TICKER].astype(str) == ticker], model=result.model_name, ax=ax
+        )
+        ax.set_title(f"{ticker}: {ax.get_title()}")
+    return figure
 
 
 def _html(result: BacktestResult, images: dict[str, Path]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,7 +48,7 @@ class TrainConfig:
         """Check every field; raise :class:`ConfigError` naming the first bad one."""
         _positive_int("epochs", self.epochs)
         _positive_int("batch_size", self.batch_size)
-        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+        if not (_real(self.lr) and math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"lr must be a positive number, got {self.lr!r}; try lr=1e-3.")
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(
@@ -57,15 +58,17 @@ class TrainConfig:
             raise ConfigError(
                 f"loss={self.loss!r} is not known; choose one of {', '.join(LOSSES)}."
             )
-        if self.weight_decay < 0:
+        if not _real(self.weight_decay) or not self.weight_decay >= 0:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
-        if self.clip_grad_norm is not None and not self.clip_grad_norm > 0:
+        if self.clip_grad_norm is not None and not (
+            _real(self.clip_grad_norm) and self.clip_grad_norm > 0
+        ):
             raise ConfigError(
                 f"clip_grad_norm must be positive or None, got {self.clip_grad_norm!r}."
             )
         if self.patience is not None:
             _positive_int("patience", self.patience)
-        if not 0.0 <= self.val_fraction < 0.5:
+        if not (_real(self.val_fraction) and 0.0 <= self.val_fraction < 0.5):
             raise ConfigError(
                 f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}; use 0 to turn "
                 "the validation tail off."
@@ -251,5 +254,9 @@ def _check_finite(value: float, epoch: int, phase: str) -> None:
 
 
 def _positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

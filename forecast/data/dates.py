@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 from pandas.tseries.offsets import BDay
 
@@ -22,11 +24,15 @@ def infer_step(index: pd.DatetimeIndex) -> pd.DateOffset | pd.Timedelta:
     gaps = recent.to_series().diff().dropna()
     median = gaps.median()
     daily = median <= pd.Timedelta(days=1) and median >= pd.Timedelta(hours=23)
-    weekdays_only = bool((recent.dayofweek < 5).all())
+    weekdays_only = bool((recent.day_of_week < 5).all())
     at_midnight = bool((recent == recent.normalize()).all())
     if daily and weekdays_only and at_midnight:
         return BDay(1)
-    freq = pd.infer_freq(recent) if len(recent) >= 3 else None
+    with warnings.catch_warnings():
+        # pandas 3 warns that infer_freq will return an offset; to_offset takes either.
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        freq = pd.infer_freq(recent) if len(recent) >= 3 else None
     if freq is not None:
         return pd.tseries.frequencies.to_offset(freq)
     return pd.Timedelta(median)
