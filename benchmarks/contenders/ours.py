@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=list(protocol.MODES), default="refit")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=protocol.DATA_PATH)
-    parser.add_argument("--engine", choices=list(ENGINES), default=default_engine())
+    parser.add_argument("--engine", choices=list(ENGINES), default="parallel")
     args = parser.parse_args()
     frame = fc.load(str(args.data))
     ready = protocol.seconds_since_start()
@@ -197,14 +197,6 @@ def main() -> None:
     )
     result["peak_rss_mb"] = memory.peak_mb
     protocol.write_result(result, args.out)
-
-
-def default_engine() -> str:
-    """The engine named by this script's file name (ours_warm.py -> warm), else parallel."""
-    stem = Path(sys.argv[0]).stem
-    return (
-        stem.split("_", 1)[1] if "_" in stem and stem.split("_", 1)[1] in ENGINES else ("parallel")
-    )
 
 
 if __name__ == "__main__":
