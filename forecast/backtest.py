@@ -81,17 +81,27 @@ def make_folds(
             "larger test region."
         )
     max_train = train_length if window == "sliding" else None
-    splitter = TimeSeriesSplit(
-        n_splits=folds, test_size=fold_size, gap=gap, max_train_size=max_train
-    )
-    out = []
-    try:
-        splits = list(splitter.split(np.arange(n_bars)))
-    except ValueError:
+    if folds == 1:
+        # TimeSeriesSplit needs two splits; one fold is simply the last block.
+        test = np.arange(n_bars - fold_size, n_bars)
+        train = np.arange(0, max(0, test[0] - gap))
+        if max_train is not None:
+            train = train[-max_train:]
+        splits = [(train, test)] if len(train) and test[0] >= 0 else []
+    else:
+        splitter = TimeSeriesSplit(
+            n_splits=folds, test_size=fold_size, gap=gap, max_train_size=max_train
+        )
+        try:
+            splits = list(splitter.split(np.arange(n_bars)))
+        except ValueError:
+            splits = []
+    if not splits:
         raise DataError(
             f"{n_bars} bars cannot hold {folds} folds of {fold_size} test bars plus a gap of "
             f"{gap} and a training slice; shorten test_size or use more data."
-        ) from None
+        )
+    out = []
     for index, (train, test) in enumerate(splits):
         is_refit = index == 0 or (refit > 0 and index % refit == 0)
         first_test, train_stop = int(test[0]), int(train[-1]) + 1
@@ -354,9 +364,12 @@ def backtest(
                 "predict_seconds": predict_seconds,
             }
         )
+    if not rows:
+        raise DataError(
+            f"the backtest produced no forecasts: no origin in the test region has {horizon} "
+            "bars after it; enlarge the test region or shorten the horizon."
+        )
     forecasts = pd.concat(rows, ignore_index=True)
-    if forecasts.empty:
-        raise DataError("the backtest produced no forecasts; enlarge the test region.")
     config = {
         "model_name": name,
         "estimator": type(forecaster).__name__,

@@ -74,6 +74,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Handled here, before Click turns it into Abort (which prints a bare newline).
+            click.echo("Interrupted; nothing was written.", err=True)
+            raise click.exceptions.Exit(130) from None
         except fc.ForecastError as exc:
             raise _one_line_error(str(exc)) from None
         except OSError as exc:
@@ -674,9 +678,14 @@ def data_show(quiet: bool, as_json: bool, source: str, rows: int) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: exit 0, 1 (data/model error), 2 (usage) or 130 (Ctrl-C)."""
     try:
-        cli.main(prog_name="forecast")
-    except KeyboardInterrupt:
+        code = cli.main(prog_name="forecast", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Click turns Ctrl-C into Abort; every writer is atomic, so nothing partial remains.
         click.echo("Interrupted; nothing was written.", err=True)
         sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
