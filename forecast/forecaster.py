@@ -18,18 +18,25 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from forecast.data.columns import OHLC, TICKER
 from forecast.data.dates import future_dates
 from forecast.data.transforms import SeriesTransform
-from forecast.data.validate import validate
+from forecast.data.validate import MAX_ABS_VALUE, validate
 from forecast.data.windows import input_windows, target_windows
-from forecast.errors import ConfigError, DataError, ModelFileError, NotFittedError
+from forecast.errors import (
+    ConfigError,
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    TrainingError,
+)
 from forecast.models import BASELINES, ModelConfig, RidgeLags, build_model
 from forecast.serialization import read_model_dir, write_model_dir
 from forecast.topologies import canonical_topology
-from forecast.training import TrainConfig, resolve_device, train
+from forecast.training import TrainConfig, TrainHistory, resolve_device, train
 
 __all__ = ["Baseline", "Forecaster", "load_model"]
 
@@ -377,7 +384,15 @@ class Forecaster(_Estimator):
             y_parts.append(y)
             origin_parts.append(part.index[self._offset() + self._window_length() - 1 :][: len(y)])
         X, y = _stack_in_time_order(X_parts, y_parts, origin_parts)
-        history = train(module, X, y, train_config, horizon=int(self.horizon))
+        try:
+            history = train(module, X, y, train_config, horizon=int(self.horizon))
+            _check_converged(module, history, y, train_config)
+        except TrainingError:
+            # A diverged refit must not leave the previous fit behind to be saved or used
+            # as if it were the result of this call: the estimator is unfitted again.
+            for name in _FITTED_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+            raise
 
         self.module_ = module.cpu().eval()
         self.model_config_ = model_config
@@ -406,14 +421,14 @@ class Forecaster(_Estimator):
         feature_idx = [columns.index(c) for c in self.feature_names_in_]
         target_idx = [columns.index(c) for c in self.target_names_]
         windows = input_windows(scaled[:, feature_idx], window)  # [L-T+1, T, F] view
-        x = windows[torch.from_numpy(origin_rows - (window - 1))]  # [N, T, F]
         device = resolve_device(self.device)
         module = self.module_.to(device)
         with torch.no_grad():
-            out = module.forecast(x.to(device)).cpu().numpy()  # [N, H, K] scaled
+            out = _forecast_by_slot(module, windows, origin_rows - (window - 1), device)
         module.cpu()
         last_price = prices[origin_rows][:, target_idx]  # [N, K]
-        return self.transform_.inverse(out, last_price, columns=target_idx)
+        forecast = self.transform_.inverse(out, last_price, columns=target_idx)
+        return _check_finite_forecast(forecast, frame.index, origin_rows)
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -448,11 +463,18 @@ class Forecaster(_Estimator):
         return model
 
     def _restore(self, fitted: dict[str, Any], weights: dict[str, torch.Tensor] | None) -> None:
-        from forecast.training import TrainHistory
-
         if weights is None:
             raise ModelFileError("the model directory has no weights.safetensors; save it again.")
+        _check_fitted_keys(fitted, _FITTED_KEYS["recurrent"])
         model_config = ModelConfig.from_dict(fitted["model_config"]).validate()
+        # The parameters and the fitted state are saved side by side; an edited file could
+        # make them disagree, and the estimator would then describe one model and run another.
+        params_config = self._check_params()[0]
+        _check_same("model_config", model_config.to_dict(), params_config.to_dict())
+        features, targets = self._columns()
+        _check_same("feature_names_in", fitted["feature_names_in"], features)
+        _check_same("target_names", fitted["target_names"], targets)
+        _check_same("fit_columns", fitted["fit_columns"], list(dict.fromkeys(features + targets)))
         module = build_model(model_config)
         expected = module.state_dict()
         if set(expected) != set(weights):
@@ -461,17 +483,28 @@ class Forecaster(_Estimator):
                 f"{sorted(set(weights) ^ set(expected))[:3]} that do not match the config; "
                 "the files come from different models — save the model again."
             )
-        for name, tensor in weights.items():
+        for name, tensor in sorted(weights.items()):  # sorted: the same message every time
             if tensor.shape != expected[name].shape or tensor.dtype != expected[name].dtype:
                 raise ModelFileError(
                     f"tensor {name!r} has shape {tuple(tensor.shape)} but the config needs "
                     f"{tuple(expected[name].shape)}; the files come from different models."
                 )
+            if not bool(torch.isfinite(tensor).all()):
+                raise ModelFileError(
+                    f"tensor {name!r} holds NaN or inf values; the model is broken — fit and "
+                    "save it again."
+                )
+        transform = SeriesTransform.from_dict(fitted["transform"])
+        _check_same(
+            "transform",
+            [transform.representation, transform.scaler, getattr(transform, "n_columns_", None)],
+            [self.representation, self.scaler, len(dict.fromkeys(features + targets))],
+        )
         module.load_state_dict(weights)
         self.module_ = module.eval()
         self.model_config_ = model_config
         self.train_config_ = self._check_params()[1]
-        self.transform_ = SeriesTransform.from_dict(fitted["transform"])
+        self.transform_ = transform
         self.history_ = TrainHistory(**fitted["history"])
         self.feature_names_in_ = list(fitted["feature_names_in"])
         self.target_names_ = list(fitted["target_names"])
@@ -558,11 +591,13 @@ class Baseline(_Estimator):
         series = frame[self.target_names_].to_numpy(dtype=np.float64)
         rows = np.asarray(origin_rows, dtype=np.int64)
         if self.method == "ridge":
-            return self.ridge_.forecast(series, rows, int(self.horizon))
-        function = BASELINES[self.method]
-        if self.method == "seasonal_naive":
-            return function(series, rows, int(self.horizon), season=int(self.season))
-        return function(series, rows, int(self.horizon))
+            forecast = self.ridge_.forecast(series, rows, int(self.horizon))
+        elif self.method == "seasonal_naive":
+            function = BASELINES[self.method]
+            forecast = function(series, rows, int(self.horizon), season=int(self.season))
+        else:
+            forecast = BASELINES[self.method](series, rows, int(self.horizon))
+        return _check_finite_forecast(forecast, frame.index, rows)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save parameters (and ridge coefficients) as JSON; no weights file."""
@@ -587,6 +622,23 @@ class Baseline(_Estimator):
         return model
 
     def _restore(self, fitted: dict[str, Any], weights: dict[str, torch.Tensor] | None) -> None:
+        if weights is not None:
+            raise ModelFileError(
+                "the model directory holds weights.safetensors, but a Baseline has no weights; "
+                "the files come from different models — save the model again."
+            )
+        _check_fitted_keys(fitted, _FITTED_KEYS["baseline"])
+        _check_same("target_names", fitted["target_names"], self._columns()[1])
+        ridge = fitted["ridge"]
+        if (ridge is not None) != (self.method == "ridge"):
+            raise ConfigError(f"a {self.method!r} baseline cannot have ridge state {ridge!r}.")
+        if ridge is not None:
+            restored = RidgeLags.from_dict(ridge)
+            _check_same(
+                "ridge",
+                [restored.lags, restored.horizon, restored.alpha],
+                [self.lags, self.horizon, self.alpha],
+            )
         self.target_names_ = list(fitted["target_names"])
         self.feature_names_in_ = self.target_names_
         self.fit_columns_ = self.target_names_
@@ -595,6 +647,28 @@ class Baseline(_Estimator):
 
 
 _KINDS: dict[str, type[_Estimator]] = {"recurrent": Forecaster, "baseline": Baseline}
+_FITTED_ATTRIBUTES = (
+    "module_",
+    "model_config_",
+    "train_config_",
+    "transform_",
+    "history_",
+    "feature_names_in_",
+    "target_names_",
+    "fit_columns_",
+    "n_features_in_",
+)
+_FITTED_KEYS: dict[str, set[str]] = {
+    "recurrent": {
+        "transform",
+        "model_config",
+        "feature_names_in",
+        "target_names",
+        "fit_columns",
+        "history",
+    },
+    "baseline": {"target_names", "ridge"},
+}
 _TOP_KEYS = {"kind", "params", "fitted"}
 
 
@@ -634,6 +708,123 @@ def load_model(path: str | os.PathLike[str]) -> Forecaster | Baseline:
             "save the model again."
         ) from None
     return model
+
+
+# Forecasts are computed in batches of exactly this many windows, each window in the slot
+# given by its origin row (row % _SLOTS). CPU (and GPU) matrix kernels round a row differently
+# depending on the batch's size and the row's place in it, so batching windows by whatever
+# origins were asked for would let the rows *after* an origin (which decide how many origins
+# there are) change that origin's forecast in the last bit. With a fixed batch shape and a
+# fixed slot per origin, a forecast depends only on its own window: bit-identical whether it
+# is asked for alone (``predict``), in a backtest fold, or with the data cut after it.
+_SLOTS = 32
+
+
+def _forecast_by_slot(
+    module: torch.nn.Module, windows: torch.Tensor, starts: np.ndarray, device: torch.device
+) -> np.ndarray:
+    """``module.forecast`` of ``windows[starts]`` ``[N, T, F]`` -> ``[N, H, K]`` (scaled),
+    batch-invariant (see ``_SLOTS``)."""
+    origins = starts + (windows.shape[1] - 1)
+    chunk_of, slot_of = np.divmod(origins, _SLOTS)
+    out: np.ndarray | None = None
+    for chunk in np.unique(chunk_of):
+        members = np.flatnonzero(chunk_of == chunk)
+        slots = torch.from_numpy(slot_of[members])
+        batch = torch.zeros((_SLOTS, *windows.shape[1:]), dtype=windows.dtype)  # [S, T, F]
+        batch[slots] = windows[torch.from_numpy(starts[members])]
+        forecast = module.forecast(batch.to(device)).cpu()  # [S, H, K]
+        if out is None:
+            out = np.empty((len(origins), *forecast.shape[1:]), dtype=np.float32)
+        out[members] = forecast[slots].numpy()
+    if out is None:  # no origins asked for
+        horizon, n_targets = module.config.horizon, module.config.n_targets
+        return np.empty((0, horizon, n_targets), dtype=np.float32)
+    return out
+
+
+def _check_finite_forecast(
+    forecast: np.ndarray, index: pd.Index, origin_rows: np.ndarray
+) -> np.ndarray:
+    """Refuse NaN/inf forecasts, or prices no data could produce, instead of returning them.
+
+    Inputs beyond ``MAX_ABS_VALUE`` are refused by validation; a forecast a thousand times
+    beyond it comes from compounding absurd returns, and its square would overflow the error
+    metrics to inf.
+    """
+    limit = 1e3 * MAX_ABS_VALUE
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(forecast) <= limit).reshape(len(forecast), -1).all(axis=1)
+    if bad.any():
+        first = int(np.asarray(origin_rows)[bad][0])
+        where = f"row {first}"
+        if 0 <= first < len(index) and isinstance(index[first], pd.Timestamp):
+            stamp = index[first]
+            where = str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+        raise DataError(
+            f"the forecast made at {where} is not finite or beyond any real price "
+            f"(|price| > {limit:.0e}) for {int(bad.sum())} of {len(forecast)} origin(s): the "
+            "data's moves are too extreme to turn the model's output back into prices; clean "
+            "the jumps in the data or use representation='levels'."
+        )
+    return forecast
+
+
+# Training has diverged, though the loss stayed finite, when the model ends this many times
+# worse than always predicting zero (in the scaled units it learns: no change for returns).
+_DIVERGED_RATIO = 1e3
+
+
+def _check_converged(
+    module: torch.nn.Module, history: TrainHistory, y: torch.Tensor, config: TrainConfig
+) -> None:
+    """Refuse a fit whose weights are not finite or whose loss exploded without becoming inf.
+
+    ``train`` already raises on a NaN/inf loss; a huge learning rate can also saturate the
+    gates and leave a finite loss of 1e13 with weights of 1e6, which would forecast garbage.
+    """
+    if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
+        raise TrainingError(
+            "training diverged: the weights became NaN or inf; lower lr (e.g. by 10x), keep "
+            "clip_grad_norm on, or check the data for extreme values."
+        )
+    losses = history.val_loss or history.train_loss
+    if not losses:
+        return
+    final = history.val_loss[history.best_epoch] if history.val_loss else losses[-1]
+    target = y.detach().to(torch.float64)
+    zero = torch.zeros_like(target)
+    losses_by_name = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+    reference = float(losses_by_name[config.loss](zero, target))
+    limit = _DIVERGED_RATIO * (reference if reference > 0 else 1.0)
+    if final > limit:
+        raise TrainingError(
+            f"training diverged: the loss ended at {final:.3g}, over {_DIVERGED_RATIO:.0f} "
+            f"times that of always predicting zero ({reference:.3g}); lower lr (e.g. by 10x), "
+            "keep clip_grad_norm on, or check the data for extreme values."
+        )
+
+
+def _check_fitted_keys(fitted: dict[str, Any], expected: set[str]) -> None:
+    """The saved fitted state must hold exactly the expected entries."""
+    if not isinstance(fitted, dict) or set(fitted) != expected:
+        found = sorted(fitted) if isinstance(fitted, dict) else type(fitted).__name__
+        raise ConfigError(f"the fitted state has entries {found}; expected {sorted(expected)}")
+
+
+def _check_same(what: str, saved: Any, from_params: Any) -> None:
+    """A saved fitted value must equal what the saved parameters imply."""
+    if saved == from_params:
+        return
+    if isinstance(saved, dict) and isinstance(from_params, dict):
+        key = sorted(set(saved) ^ set(from_params)) or sorted(
+            k for k in saved if saved[k] != from_params[k]
+        )
+        what, saved, from_params = f"{what}.{key[0]}", saved.get(key[0]), from_params.get(key[0])
+    raise ConfigError(
+        f"the fitted {what} {saved!r} disagrees with the saved parameters, which imply "
+        f"{from_params!r}"
+    )
 
 
 def _series_parts(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:

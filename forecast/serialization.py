@@ -2,20 +2,26 @@
 
 A model directory holds exactly::
 
-    config.json          {"format": "forecast-model", "format_version": 1, "kind": ..., ...}
+    config.json          {"format": "forecast-model", "format_version": 1, "kind": ...,
+                          "weights_sha256": ..., ...}
     weights.safetensors  the network's tensors (recurrent models only)
 
 Loading never unpickles: JSON is parsed as data and safetensors reads raw tensor bytes, so no
-code from the directory can run. A directory that holds a pickle (``*.pkl``, ``*.pt``,
-``*.pth``, ``*.bin``, ``*.ckpt`` or any file starting with a pickle opcode), a config of another
-format version or with unknown keys, missing files, or tensors whose names or shapes disagree
-with the config is refused with a :class:`~forecast.errors.ModelFileError`.
+code from the directory can run. A directory that holds a pickle anywhere (``*.pkl``, ``*.pt``,
+``*.pth``, ``*.bin``, ``*.ckpt``, a file that starts like a binary pickle or a ``torch.save``
+zip, or any file that parses as a complete pickle of any protocol; checked by reading opcodes
+with :mod:`pickletools`, which never executes them), a weights file whose SHA-256 differs from
+the one recorded in the config (tampered, truncated, or from another save), a config of
+another format version or with unknown keys, missing files, or tensors whose names or shapes
+disagree with the config is refused with a :class:`~forecast.errors.ModelFileError`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickletools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,9 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib")
 _MAX_CONFIG_BYTES = 10 * 1024 * 1024
+_HASH_KEY = "weights_sha256"
+# How much of a stray file is read to decide whether it is a pickle.
+_SNIFF_BYTES = 1024 * 1024
 
 
 def write_model_dir(
@@ -48,12 +57,15 @@ def write_model_dir(
     from safetensors.torch import save_file
 
     document = {"format": FORMAT, "format_version": FORMAT_VERSION, **config}
-    text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
     with atomic_directory(path) as tmp:
-        (tmp / CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
         if weights is not None:
             tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
             save_file(tensors, str(tmp / WEIGHTS_FILE))
+            # The config records the weights' digest, so a flipped bit, a truncated copy or
+            # weights from another save are refused on load instead of forecasting garbage.
+            document[_HASH_KEY] = hashlib.sha256((tmp / WEIGHTS_FILE).read_bytes()).hexdigest()
+        text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
+        (tmp / CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
     return Path(path)
 
 
@@ -65,8 +77,8 @@ def read_model_dir(
     Returns
     -------
     (config, weights)
-        The parsed JSON (without the format fields) and the tensors (None when the directory
-        has no weights file, as for baselines).
+        The parsed JSON (without the format fields and the weights digest) and the tensors
+        (None when the directory has no weights file, as for baselines).
 
     Raises
     ------
@@ -82,6 +94,7 @@ def read_model_dir(
         )
     _refuse_pickles(folder)
     config = _read_config(folder)
+    digest = config.pop(_HASH_KEY, None)
     if expected_keys is not None:
         unknown = sorted(set(config) - expected_keys)
         if unknown:
@@ -91,12 +104,36 @@ def read_model_dir(
             )
     weights_path = folder / WEIGHTS_FILE
     if not weights_path.exists():
+        if digest is not None:
+            raise ModelFileError(
+                f"{str(folder)!r} has no {WEIGHTS_FILE} but its {CONFIG_FILE} records one; "
+                "the directory is incomplete; save the model again."
+            )
         return config, None
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load as load_tensors
 
     try:
-        weights = load_file(str(weights_path))
+        data = weights_path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(
+            f"{WEIGHTS_FILE} in {str(folder)!r} cannot be read ({exc}); save the model again."
+        ) from None
+    if data[:1] == b"\x80" or data[:2] == b"PK":
+        raise ModelFileError(
+            f"{WEIGHTS_FILE} in {str(folder)!r} is a pickle or a torch.save archive, not "
+            "safetensors; forecast never loads pickles because they can run code; save the "
+            "model again with Forecaster.save()."
+        )
+    if not isinstance(digest, str) or hashlib.sha256(data).hexdigest() != digest:
+        what = "records no digest of it" if digest is None else "records another digest"
+        raise ModelFileError(
+            f"{WEIGHTS_FILE} in {str(folder)!r} does not match its {CONFIG_FILE}, which "
+            f"{what} (SHA-256): the weights were damaged, truncated or replaced; save the "
+            "model again."
+        )
+    try:
+        weights = load_tensors(data)
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelFileError(
             f"{WEIGHTS_FILE} in {str(folder)!r} is damaged or truncated ({exc}); "
@@ -106,20 +143,34 @@ def read_model_dir(
 
 
 def _refuse_pickles(folder: Path) -> None:
-    for item in folder.iterdir():
-        if item.name in (CONFIG_FILE, WEIGHTS_FILE):
+    """Refuse a directory with anything pickle-like in it, at any depth (nothing is loaded)."""
+    for item in sorted(folder.rglob("*")):
+        if item.parent == folder and item.name in (CONFIG_FILE, WEIGHTS_FILE):
             continue
         suspicious = item.suffix.lower() in _PICKLE_SUFFIXES
         if not suspicious and item.is_file():
             with open(item, "rb") as handle:
-                head = handle.read(2)
-            # Pickle protocol 2+ starts with PROTO (0x80); torch.save's zip archives with 'PK'.
-            suspicious = head[:1] == b"\x80" or head == b"PK"
+                head = handle.read(_SNIFF_BYTES)
+            suspicious = _looks_like_pickle(head)
         if suspicious:
+            name = item.relative_to(folder).as_posix()
             raise ModelFileError(
-                f"{str(folder)!r} contains {item.name!r}, which may be a pickle; forecast never "
+                f"{str(folder)!r} contains {name!r}, which may be a pickle; forecast never "
                 "loads pickles because they can run code; remove it or re-save the model."
             )
+
+
+def _looks_like_pickle(head: bytes) -> bool:
+    """True for a binary pickle, a ``torch.save`` zip, or bytes that parse as a whole pickle."""
+    # Pickle protocol 2+ starts with PROTO (0x80); torch.save's zip archives with 'PK'.
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        return True
+    # Protocols 0 and 1 have no header: walk the opcodes (pickletools only decodes them,
+    # it never imports or calls anything) and see whether a complete pickle ends in STOP.
+    try:
+        return any(opcode.name == "STOP" for opcode, _, _ in pickletools.genops(head))
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError):
+        return False
 
 
 def _read_config(folder: Path) -> dict[str, Any]:

@@ -158,12 +158,14 @@ def _spacing(frame: pd.DataFrame, periods: pd.DataFrame) -> float:
         calendar = pd.DatetimeIndex(pd.concat([group["origin"], group["target_date"]]).unique())
         traded = pd.DatetimeIndex(periods.loc[periods["ticker"] == ticker, "origin"])
         bars.append(np.diff(calendar.sort_values().searchsorted(traded)))
-        days.append(np.diff(traded).astype("timedelta64[s]").astype(float) / 86_400)
+        # Nanoseconds, not seconds: sub-second bars would otherwise be 0 days apart.
+        days.append(np.diff(traded).astype("timedelta64[ns]").astype(float) / 86_400e9)
     if not np.concatenate(bars).size:  # one origin per ticker: the held step is all we know
         return float(np.median(periods["step"]))
     if complete:
         return float(np.median(np.concatenate(bars)))
-    return float(np.median(np.concatenate(days))) * TRADING_DAYS / 365.25
+    spacing = float(np.median(np.concatenate(days))) * TRADING_DAYS / 365.25
+    return spacing if spacing > 0 else float(np.median(periods["step"]))
 
 
 def _per_period(periods: pd.DataFrame, position: np.ndarray, cost_bps: float) -> pd.DataFrame:

@@ -101,6 +101,13 @@ def set_date_index(frame: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(out.index, pd.DatetimeIndex):
         if out.index.name != DATE and not _looks_like_dates(out.index):
             return out
+        if len(out.index) and out.index.dtype.kind in "iufb":
+            # pandas would read 1577836800 as nanoseconds after 1970: a silent wrong date.
+            raise DataError(
+                f"the {DATE!r} column holds numbers (such as {out.index[0]!r}), not dates; "
+                f"convert them first, e.g. pd.to_datetime(frame[{DATE!r}], unit='s') for Unix "
+                "seconds."
+            )
         try:
             parsed = pd.to_datetime(out.index, utc=False, format="mixed")
         except (ValueError, TypeError) as exc:

@@ -38,6 +38,10 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         If the file cannot be parsed as a table.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise DataSourceError(
+            f"{str(path)!r} is a folder, not a file; pass a CSV or Parquet file inside it."
+        )
     if not path.is_file():
         raise DataSourceError(
             f"file {str(path)!r} does not exist; check the path "

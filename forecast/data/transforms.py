@@ -221,7 +221,9 @@ class SeriesTransform:
                     "run forecast.validate (or load the data with forecast.load) first."
                 )
             represented = to_representation(values, self.representation)
-            pieces.append(represented if self.representation == "levels" else represented[1:])
+            first = 0 if self.representation == "levels" else 1
+            _check_representable(represented[first:], self.representation, "fit", first)
+            pieces.append(represented[first:])
         widths = {piece.shape[1] for piece in pieces}
         if len(widths) != 1:
             raise DataError(
@@ -269,9 +271,12 @@ class SeriesTransform:
         self._check_width(values.shape[1], "transform")
         represented = to_representation(values, self.representation)
         first = 0 if self.representation == "levels" else min(1, len(represented))
+        _check_representable(represented[first:], self.representation, "transform", first)
         if self.scaler_ is not None and len(represented) > first:
             represented[first:] = self.scaler_.transform(represented[first:])
-        return represented.astype(np.float32)
+        scaled = represented.astype(np.float32)
+        _check_representable(scaled[first:], self.representation, "transform", first)
+        return scaled
 
     # -- backward --------------------------------------------------------------------------
 
@@ -410,7 +415,13 @@ class SeriesTransform:
         _check_choice("representation", transform.representation, REPRESENTATIONS)
         _check_choice("scaler", transform.scaler, SCALERS)
         if "n_columns" in state:
-            transform.n_columns_ = int(state["n_columns"])
+            n_columns = state["n_columns"]
+            if not isinstance(n_columns, int) or isinstance(n_columns, bool) or n_columns < 1:
+                raise ConfigError(
+                    f"the SeriesTransform state has n_columns={n_columns!r}; expected a "
+                    "positive integer; save it again with SeriesTransform.to_dict()."
+                )
+            transform.n_columns_ = n_columns
             transform.scaler_ = _restore_scaler(
                 transform.scaler, state.get("statistics", {}), transform.n_columns_
             )
@@ -487,6 +498,21 @@ def _check_positive(values: np.ndarray) -> None:
         )
 
 
+def _check_representable(
+    values: np.ndarray, representation: str, method: str, offset: int
+) -> None:
+    """Refuse a representation that overflowed (float64, or float32 for the network);
+    ``values`` starts at row ``offset`` of the prices."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0]) + offset
+        raise DataError(
+            f"SeriesTransform.{method}: the {representation} of the prices is too large to "
+            f"represent (row {row}), so the series jumps by an implausible factor between "
+            "two rows; clean that jump, or use representation='log_return' (or 'levels')."
+        )
+
+
 def _as_float64(values: Any) -> np.ndarray:
     if hasattr(values, "detach"):  # a torch tensor: no torch import needed here
         values = values.detach().cpu().numpy()
@@ -549,7 +575,22 @@ def _restore_scaler(name: str, statistics: dict[str, Any], n_columns: int) -> Sc
             "save it again with SeriesTransform.to_dict()."
         )
     for attribute in attributes:
-        setattr(scaler, attribute, np.asarray(statistics[attribute], dtype=np.float64))
+        try:
+            values = np.asarray(statistics[attribute], dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.empty(0)
+        # A damaged or edited state must not reach the arithmetic: wrong lengths would
+        # broadcast or fail later, NaN or a zero scale would turn every forecast into NaN/inf.
+        usable = values.shape == (n_columns,) and bool(np.isfinite(values).all())
+        if attribute == "scale_":
+            usable = usable and bool((values != 0).all())
+        if not usable:
+            raise ConfigError(
+                f"the SeriesTransform state's {name} scaler statistic {attribute!r} is not "
+                f"{n_columns} finite number(s){' (non-zero)' if attribute == 'scale_' else ''}; "
+                "save it again with SeriesTransform.to_dict()."
+            )
+        setattr(scaler, attribute, values)
     if "n_samples_seen_" in statistics:
         scaler.n_samples_seen_ = statistics["n_samples_seen_"]
     scaler.n_features_in_ = n_columns

@@ -159,6 +159,12 @@ def _validate_series(
     if len(frame.index) == 0:
         raise DataError(f"{label} has no rows; load a non-empty series of bars.")
     out = _date_indexed(frame, label)
+    if isinstance(out.columns, pd.MultiIndex):
+        raise DataError(
+            f"{label} has {out.columns.nlevels}-level column labels; flatten them to one "
+            "level (Open, High, Low, Close, ...), e.g. frame.columns = "
+            "frame.columns.get_level_values(0)."
+        )
     missing = [column for column in columns if column not in out.columns]
     if missing:
         present = ", ".join(map(str, out.columns)) or "none"
@@ -168,6 +174,12 @@ def _validate_series(
         )
     check_bars = all(column in out.columns for column in OHLC)
     used = list(dict.fromkeys([*columns, *(OHLC if check_bars else ())]))
+    repeated = [column for column in used if int((out.columns == column).sum()) > 1]
+    if repeated:
+        raise DataError(
+            f"{label} has {int((out.columns == repeated[0]).sum())} columns named "
+            f"{repeated[0]!r}; keep one of them (e.g. frame.loc[:, ~frame.columns.duplicated()])."
+        )
     out = out.copy()
     for column in used:
         out[column] = _numeric(out[column], column, label)
@@ -176,6 +188,12 @@ def _validate_series(
     out = _apply_nan_policy(out, used, nan_policy, label, notes)
     if check_bars:
         out = _apply_bar_rules(out, bad_bars, label, notes)
+    if len(out) == 0:
+        raise DataError(
+            f"{label} has no rows left after cleaning: every row had NaN/inf in "
+            f"{', '.join(map(repr, used))} or a broken bar; clean the data or choose other "
+            "columns."
+        )
     if require_positive:
         _check_positive(out, used, label)
     if min_length is not None and len(out) < min_length:

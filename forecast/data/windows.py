@@ -399,6 +399,12 @@ def _column_values(frame: pd.DataFrame, names: tuple[str, ...]) -> torch.Tensor:
             f"the frame has no column {missing[0]!r} (columns present: {present}); "
             f"rename a column to {missing[0]!r} or choose other features/target."
         )
+    repeated = [name for name in names if int((frame.columns == name).sum()) > 1]
+    if repeated:
+        raise DataError(
+            f"the frame has {int((frame.columns == repeated[0]).sum())} columns named "
+            f"{repeated[0]!r}; keep one of them (e.g. frame.loc[:, ~frame.columns.duplicated()])."
+        )
     try:
         values = frame.loc[:, list(names)].to_numpy(dtype=np.float32)
     except (TypeError, ValueError):

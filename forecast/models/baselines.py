@@ -280,9 +280,27 @@ class RidgeLags:
             )
         model = cls(lags=state["lags"], horizon=state["horizon"], alpha=state["alpha"])
         if "coef" in state:
-            model.coef_ = np.asarray(state["coef"], dtype=np.float64)
-            model.intercept_ = np.asarray(state["intercept"], dtype=np.float64)
-            model.n_targets_ = int(state["n_targets"])
+            coef = np.asarray(state["coef"], dtype=np.float64)
+            intercept = np.asarray(state["intercept"], dtype=np.float64)
+            n_targets = state["n_targets"]
+            # A damaged or edited state must fail here, not as a shape error mid-forecast.
+            valid = (
+                _is_int(model.lags)
+                and _is_int(model.horizon)
+                and _is_int(n_targets)
+                and min(model.lags, model.horizon, n_targets) >= 1
+                and coef.shape == (model.horizon * n_targets, model.lags * n_targets)
+                and intercept.shape == (model.horizon * n_targets,)
+                and bool(np.isfinite(coef).all() and np.isfinite(intercept).all())
+            )
+            if not valid:
+                raise ConfigError(
+                    f"the RidgeLags state's coefficients {coef.shape} and intercept "
+                    f"{intercept.shape} do not fit lags={model.lags!r}, "
+                    f"horizon={model.horizon!r}, n_targets={n_targets!r}, or are not finite; "
+                    "fit and save the baseline again."
+                )
+            model.coef_, model.intercept_, model.n_targets_ = coef, intercept, int(n_targets)
         return model
 
     def __repr__(self) -> str:
