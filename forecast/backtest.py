@@ -288,6 +288,17 @@ def backtest(
     Returns
     -------
     BacktestResult
+        Forecasts, metrics (model vs baselines), per-step errors, trading view, folds,
+        configuration and timings; ``.save(dir)``, ``.plot(kind)``, ``.verdict()``.
+
+    Raises
+    ------
+    ConfigError
+        An invalid option (folds, step, refit, window, gap, cost_bps, n_jobs, test_start).
+    DataError
+        The data fails validation or cannot hold the folds and a training slice.
+    TrainingError
+        A refit diverged.
     """
     started = time.perf_counter()
     horizon = int(forecaster.horizon)

@@ -113,6 +113,14 @@ class _Estimator(BaseEstimator):
         DataFrame
             ``[H, K]`` prices indexed by the H future dates (following the data's frequency;
             business days for daily stock bars); a panel gives ``(ticker, Date)`` rows.
+
+        Raises
+        ------
+        NotFittedError
+            Called before ``fit``.
+        DataError
+            The data lacks the fitted columns, fails validation, or is shorter than the
+            lookback.
         """
         self._check_fitted("predict")
         frame = self._prepare(data, for_fit=False)
@@ -351,6 +359,15 @@ class Forecaster(_Estimator):
         -------
         Forecaster
             ``self``, fitted: ``module_``, ``transform_``, ``history_``, ``fit_columns_``.
+
+        Raises
+        ------
+        ConfigError
+            An invalid hyperparameter or a refused combination (e.g. bidirectional N-to-N).
+        DataError
+            The data fails validation or is too short for ``lookback + horizon + 1`` rows.
+        TrainingError
+            The loss became NaN or inf; the estimator is left unfitted.
         """
         model_config, train_config = self._check_params()
         frame = self._prepare(data, for_fit=True)
@@ -434,7 +451,19 @@ class Forecaster(_Estimator):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to a directory: ``config.json`` (parameters, fitted state) + safetensors.
 
-        Never pickles; :meth:`load` reads it back with no code execution.
+        Never pickles; :meth:`load` reads it back with no code execution. The directory is
+        written beside ``path`` and renamed into place, so an interrupted save leaves the
+        previous model (or nothing).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        NotFittedError
+            If called before ``fit``.
         """
         self._check_fitted("save")
         state = {
@@ -453,7 +482,14 @@ class Forecaster(_Estimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Load a model saved by :meth:`save` (JSON + safetensors; never unpickles)."""
+        """Load a model saved by :meth:`save` (JSON + safetensors; never unpickles).
+
+        Raises
+        ------
+        ModelFileError
+            Missing files, a pickle in the directory, another format version, unknown keys,
+            tampered or mismatched tensors, or a directory holding a Baseline.
+        """
         model = load_model(path)
         if not isinstance(model, cls):
             raise ModelFileError(
@@ -559,13 +595,33 @@ class Baseline(_Estimator):
 
     @property
     def name(self) -> str:
+        """The label of this baseline in backtest tables (its ``method``)."""
         return self.method
 
     def _min_rows(self, for_fit: bool) -> int:
         return 1 + (int(self.horizon) if for_fit else 0)
 
     def fit(self, data: pd.DataFrame) -> Baseline:
-        """Check the data and fit the ridge coefficients (other methods learn nothing)."""
+        """Check the data and fit the ridge coefficients (other methods learn nothing).
+
+        Parameters
+        ----------
+        data
+            Bars (one series or a ``(ticker, Date)`` panel) with the ``target`` column, at
+            least ``horizon + 1`` rows per series; only these rows are used.
+
+        Returns
+        -------
+        Baseline
+            ``self``, fitted (``ridge_`` for ``method="ridge"``, ``fit_columns_``).
+
+        Raises
+        ------
+        ConfigError
+            Unknown ``method`` (the valid names are listed) or a bad ``horizon``.
+        DataError
+            The data fails validation (see :func:`forecast.validate`).
+        """
         if self.method not in BASELINES:
             raise ConfigError(
                 f"method={self.method!r} is not a baseline; choose one of {', '.join(BASELINES)}."
@@ -600,7 +656,10 @@ class Baseline(_Estimator):
         return _check_finite_forecast(forecast, frame.index, rows)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save parameters (and ridge coefficients) as JSON; no weights file."""
+        """Save parameters (and ridge coefficients) as JSON; no weights file.
+
+        Returns ``path``; raises :class:`NotFittedError` before ``fit``. Written atomically.
+        """
         self._check_fitted("save")
         fitted = {
             "target_names": self.target_names_,
@@ -615,7 +674,8 @@ class Baseline(_Estimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Baseline:
-        """Load a baseline saved by :meth:`save`."""
+        """Load a baseline saved by :meth:`save`; raises :class:`ModelFileError` if the
+        directory is damaged or holds a recurrent model."""
         model = load_model(path)
         if not isinstance(model, cls):
             raise ModelFileError(f"{str(path)!r} holds a {type(model).__name__}, not a Baseline.")
