@@ -368,6 +368,10 @@ class Cell:
         """Repetition -> protocol seconds."""
         return {r.repetition: float(r.result["seconds"]) for r in self.ok_runs()}  # type: ignore[index]
 
+    def disturbed(self) -> set[int]:
+        """Repetitions whose run was disturbed by other work."""
+        return {r.repetition for r in self.runs if r.disturbed()}
+
     def median(self, key: str) -> float | None:
         """Median of a numeric result field over the successful repetitions."""
         values = [r.result[key] for r in self.ok_runs() if r.result.get(key) is not None]  # type: ignore[union-attr]
@@ -396,7 +400,10 @@ def summarise(runs: Sequence[Run], order: Sequence[str]) -> dict[str, Any]:
         ratios: dict[str, dict[str, float | None]] = {a: {} for a in names}
         for a, b in permutations(names, 2):
             sa, sb = cells[a].seconds(), cells[b].seconds()
-            per_rep = [sa[r] / sb[r] for r in sorted(sa.keys() & sb.keys()) if sb[r] > 0]
+            shared = sorted(sa.keys() & sb.keys())
+            # prefer repetitions in which neither run was disturbed by other work
+            clean = [r for r in shared if r not in cells[a].disturbed() | cells[b].disturbed()]
+            per_rep = [sa[r] / sb[r] for r in (clean or shared) if sb[r] > 0]
             ratios[a][b] = float(statistics.median(per_rep)) if per_rep else None
         point_sets = {n: points(c.first()) for n, c in cells.items() if c.first() is not None}
         same_points = len({p for p in point_sets.values()}) <= 1
@@ -535,7 +542,8 @@ def markdown(
         f"- {repeats} repetitions, interleaved (every contender in turn for each variant/mode, "
         "then the next); each run a fresh process. `s` = protocol wall seconds (imports and "
         "CSV excluded); `process s` includes interpreter start and imports. Ratios are medians "
-        "of per-repetition ratios (row time / column time); `min s` is the least disturbed "
+        "of per-repetition ratios (row time / column time), over the undisturbed repetitions "
+        "when there are any; `min s` is the least disturbed "
         "estimate. Peak RSS = ru_maxrss, MB = 10^6 B. "
         "MAPE is a fraction; MASE = MAE / MAE of the last-Close naive forecast on the same points. "
         "`other work` = cores used by other processes during each run (machine-wide busy CPU "
