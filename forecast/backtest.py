@@ -13,7 +13,8 @@ region, so with ``step == horizon`` every test bar is forecast exactly once (whe
 region is a multiple of ``step``; otherwise the last origin whose H bars still fit in the data
 is the last one, and the few bars after its horizon are not forecast). An origin belongs
 to the fold whose block holds its first forecast bar; all origins of a fold are forecast in one
-batched forward pass, from a frame cut at the fold's last origin, so no forecast can read a bar
+call (fixed-size batches, so each forecast's bits do not depend on its neighbours), from a frame
+cut at the fold's last origin, so no forecast can read a bar
 after its own origin.
 """
 
