@@ -338,6 +338,13 @@ def _model_options(function: F) -> F:
         click.option(
             "--device", default=d.device, show_default=True, help="auto, cpu, cuda or cuda:N."
         ),
+        click.option(
+            "--precision",
+            type=click.Choice(["float32", "bfloat16"]),
+            default=d.precision,
+            show_default=True,
+            help="bfloat16: mixed-precision training (needs native bfloat16).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -477,9 +484,9 @@ def cli() -> None:
 @click.option(
     "--n-jobs",
     type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Processes fitting the refits in parallel (each with threads/n-jobs threads).",
+    default=None,
+    help="Refits fitted side by side, each with threads/n-jobs torch threads "
+    "[default: one per thread when the model allows; 1 with dropout or scheduled sampling].",
 )
 @click.option(
     "--warm-start/--no-warm-start",
@@ -491,7 +498,7 @@ def cli() -> None:
     "--warm-epochs",
     type=click.IntRange(1),
     default=None,
-    help="Epochs of a warm-started refit [default: epochs / 5].",
+    help="Epochs of a warm-started refit [default: epochs / 3].",
 )
 @click.option(
     "--out",

@@ -277,6 +277,14 @@ USAGE_ERRORS = {
         ["backtest", "--nan-policy", "skip"],
         "Invalid value for '--nan-policy': 'skip' is not one of 'drop', 'ffill', 'error'.",
     ),
+    "unknown precision": (
+        ["fit", "--precision", "float16"],
+        "Invalid value for '--precision': 'float16' is not one of 'float32', 'bfloat16'.",
+    ),
+    "zero lanes": (
+        ["backtest", "--n-jobs", "0"],
+        "Invalid value for '--n-jobs': 0 is not in the range x>=1.",
+    ),
     "not a date": (
         ["backtest", "--test-start", "soon"],
         "Invalid value for '--test-start': 'soon' is not a date; use YYYY-MM-DD.",

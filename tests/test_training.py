@@ -16,9 +16,16 @@ import torch
 from torch import nn
 
 import forecast as fc
+from forecast import training as training_module
 from forecast.errors import ConfigError, TrainingError
 from forecast.models import ModelConfig, build_model
-from forecast.training import TrainConfig, TrainHistory, resolve_device, train
+from forecast.training import (
+    TrainConfig,
+    TrainHistory,
+    bfloat16_supported,
+    resolve_device,
+    train,
+)
 
 N, T, F, H = 120, 8, 1, 3
 Bars = Callable[..., pd.DataFrame]
@@ -205,6 +212,10 @@ def test_no_bar_when_progress_is_off_or_stderr_is_not_a_terminal(
             "val_fraction must be in [0, 0.5), got 0.5; use 0 to turn the validation tail off.",
         ),
         ({"device": "tpu"}, "device='tpu' is not a torch device; use 'auto', 'cpu' or 'cuda'."),
+        (
+            {"precision": "float16"},
+            "precision='float16' is not known; choose one of float32, bfloat16.",
+        ),
     ],
 )
 def test_config_validation_names_the_setting_and_the_fix(
@@ -313,3 +324,73 @@ def test_every_window_is_used_once_per_epoch_in_batches_of_batch_size(
     train(network, X, y, config(epochs=2, batch_size=50, patience=None))
 
     assert seen == [50, 50, 20, 50, 50, 20]
+
+
+# -- precision -----------------------------------------------------------------------------------
+
+needs_bf16 = pytest.mark.skipif(
+    not bfloat16_supported(torch.device("cpu")), reason="this CPU has no native bfloat16"
+)
+
+
+@needs_bf16
+def test_bfloat16_training_runs_matrix_products_in_bfloat16_and_keeps_float32_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = windows()
+    network = model()
+    dtypes: list[torch.dtype] = []
+    handle = network.register_forward_hook(lambda _m, _i, out: dtypes.append(out.dtype))
+    history = train(network, X, y, config(precision="bfloat16", patience=None))
+    handle.remove()
+    assert torch.bfloat16 in dtypes  # training forward passes ran under bfloat16 autocast
+    assert all(p.dtype == torch.float32 for p in network.parameters())
+    assert all(math.isfinite(loss) for loss in history.train_loss)
+    with torch.no_grad():
+        assert network(X[:4], None, None).dtype == torch.float32  # forecasts: plain float32
+
+
+@needs_bf16
+def test_bfloat16_learns_what_float32_learns() -> None:
+    X = torch.linspace(-1, 1, N * T).reshape(N, T, F)
+    y = X[:, -H:, :] * 0.5  # the last H inputs, halved: easy to learn
+    losses = {}
+    for precision in ("float32", "bfloat16"):
+        network = model()
+        history = train(network, X, y, config(epochs=30, precision=precision, patience=None))
+        losses[precision] = history.train_loss[-1]
+    assert losses["bfloat16"] < 0.1 * 0.25  # a tenth of the targets' variance (~0.25/4)
+    assert abs(losses["bfloat16"] - losses["float32"]) < 0.5 * losses["float32"] + 1e-3
+
+
+def test_bfloat16_without_native_support_is_refused_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(training_module, "bfloat16_supported", lambda device: False)
+    X, y = windows()
+    with pytest.raises(ConfigError) as error:
+        train(model(), X, y, config(precision="bfloat16"))
+    assert str(error.value) == (
+        "precision='bfloat16' needs native bfloat16 on cpu (a CPU with AVX512-BF16 or AMX, "
+        "or a GPU), which this machine lacks; use precision='float32'."
+    )
+
+
+# -- malloc --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "applied"), [("1", "True"), ("0", "False")])
+def test_training_keeps_freed_memory_unless_told_not_to(setting: str, applied: str) -> None:
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("the malloc tuning is glibc's")
+    code = "from forecast._malloc import keep_freed_memory as k; print(k(), k())"
+    env = {**os.environ, "FORECAST_KEEP_FREED_MEMORY": setting}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == [applied, applied]
