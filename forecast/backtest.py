@@ -242,7 +242,7 @@ def backtest(
     cost_bps: float = 1.0,
     model_name: str | None = None,
     keep_models: bool = False,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     warm_start: bool = False,
     warm_epochs: int | None = None,
 ) -> BacktestResult:
@@ -279,12 +279,14 @@ def backtest(
     keep_models
         Keep each fold's fitted model in ``result.models`` (for inspection; costs memory).
     n_jobs
-        Processes fitting the refits in parallel (see :mod:`forecast.refits`); 1 fits them
-        one after another here. Results equal a sequential run with the same thread count
-        per fit.
+        Refits run side by side, each with ``threads // n_jobs`` torch threads (threads of
+        this process, or worker processes for fits that draw random numbers while training;
+        see :mod:`forecast.refits`); 1 fits them one after another here; None (default) runs
+        one lane per torch thread when the fits can share this process, else 1. Results equal
+        a sequential run with the same thread count per fit.
     warm_start, warm_epochs
         Start each refit after the first from an earlier fold's weights and train only
-        ``warm_epochs`` epochs (default: a fifth of ``epochs``). Faster; not the same work.
+        ``warm_epochs`` epochs (default: a third of ``epochs``). Faster; not the same work.
 
     Returns
     -------
