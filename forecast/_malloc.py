@@ -20,7 +20,7 @@ import ctypes
 import os
 import platform
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["keep_freed_memory", "release_freed_memory"]
 
 # mallopt parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
@@ -62,3 +62,15 @@ def keep_freed_memory() -> bool:
     )
     _applied = all(mallopt(option, value) == 1 for option, value in settings)
     return _applied
+
+
+def release_freed_memory() -> None:
+    """Hand the free memory of every malloc arena back to the system (glibc's malloc_trim).
+
+    Call it when a burst of work in other threads is over: each thread's arena keeps what
+    that thread freed (see :func:`keep_freed_memory`), and a later burst in another thread
+    cannot reuse it. A no-op where :func:`keep_freed_memory` did not apply.
+    """
+    if not _applied:
+        return
+    ctypes.CDLL(None).malloc_trim(0)

@@ -47,6 +47,7 @@ import pandas as pd
 import torch
 from sklearn.base import clone
 
+from forecast._malloc import release_freed_memory
 from forecast.errors import ConfigError
 
 __all__ = ["FitOutcome", "auto_jobs", "fit_folds", "plan_lanes"]
@@ -231,6 +232,7 @@ def _run_in_threads(
         yield collect
     finally:
         stop.set()
+        release_freed_memory()  # the lane threads' arenas: no later thread can reuse them
 
 
 @contextlib.contextmanager

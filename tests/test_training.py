@@ -388,7 +388,10 @@ def test_training_keeps_freed_memory_unless_told_not_to(setting: str, applied: s
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("the malloc tuning is glibc's")
-    code = "from forecast._malloc import keep_freed_memory as k; print(k(), k())"
+    code = (
+        "from forecast._malloc import keep_freed_memory as k, release_freed_memory as r\n"
+        "print(k(), k()); r()"
+    )
     env = {**os.environ, "FORECAST_KEEP_FREED_MEMORY": setting}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
