@@ -64,6 +64,8 @@ class Contender:
     name: str
     python: Path
     script: Path
+    args: tuple[str, ...] = ()  # extra arguments after the script, e.g. ("--engine", "warm")
+    env: tuple[tuple[str, str], ...] = ()  # extra environment variables of its runs
 
     def missing(self) -> str | None:
         """Why this contender cannot run here, or ``None`` when it can."""
@@ -80,12 +82,40 @@ def project_python() -> Path:
     return venv if venv.exists() else Path(sys.executable)
 
 
+# Our library's engines (see contenders/ours.py), each a contender "ours-<engine>"; "ours" is
+# the default engine, "parallel".
+OURS_ENGINES = (
+    "sequential",
+    "processes",
+    "no-malloc-tuning",
+    "bf16",
+    "warm",
+    "warm-bf16",
+    "warm-waves-bf16",
+    "default-model",
+)
+# glibc's malloc with the settings forecast._malloc applies, for the bare floor's ablation.
+MALLOC_TUNED = (
+    ("MALLOC_MMAP_THRESHOLD_", str(32 * 1024 * 1024)),
+    ("MALLOC_TRIM_THRESHOLD_", str(512 * 1024 * 1024)),
+    ("MALLOC_TOP_PAD_", str(16 * 1024 * 1024)),
+)
+
+
 def default_contenders() -> dict[str, Contender]:
     """The built-in contenders, in run order (bare first: it is the floor)."""
     here = project_python()
+    ours = BENCH_DIR / "contenders" / "ours.py"
     return {
         "bare": Contender("bare", here, BENCH_DIR / "bare_torch.py"),
-        "ours": Contender("ours", here, BENCH_DIR / "contenders" / "ours.py"),
+        "bare-malloc-tuned": Contender(
+            "bare-malloc-tuned", here, BENCH_DIR / "bare_torch.py", env=MALLOC_TUNED
+        ),
+        "ours": Contender("ours", here, ours),
+        **{
+            f"ours-{engine}": Contender(f"ours-{engine}", here, ours, ("--engine", engine))
+            for engine in OURS_ENGINES
+        },
         "darts": Contender(
             "darts", PEERS_DIR / ".venv-darts" / "bin" / "python", PEERS_DIR / "darts_protocol.py"
         ),
@@ -212,7 +242,7 @@ def run_one(
         stem += f"-a{attempt}"
     out = out_dir / f"{stem}.json"
     log = out_dir / f"{stem}.log"
-    cmd = [str(contender.python), str(contender.script)]
+    cmd = [str(contender.python), str(contender.script), *contender.args]
     cmd += ["--variant", variant, "--mode", mode, "--out", str(out)]
     waited = wait_for_idle(wait_idle) if wait_idle > 0 else 0.0
     load = load_average()
@@ -223,7 +253,7 @@ def run_one(
             proc = subprocess.run(
                 cmd,
                 cwd=REPO_ROOT,
-                env=child_env(),
+                env={**child_env(), **dict(contender.env)},
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
@@ -451,9 +481,88 @@ def summarise(runs: Sequence[Run], order: Sequence[str]) -> dict[str, Any]:
             "mode": mode,
             "rows": rows,
             "ratios": ratios,
+            "faster_peer": _faster_peer_ratios(cells, names),
             "same_points": same_points,
         }
     return summary
+
+
+PEER_NAMES = ("darts", "neuralforecast")
+REFERENCES = ("bare", *PEER_NAMES)
+
+
+def _faster_peer_ratios(cells: dict[str, Cell], names: Sequence[str]) -> dict[str, float | None]:
+    """Per contender: median over repetitions of (its time / the faster peer's time).
+
+    The faster peer is chosen anew in every repetition (the lower of the peers' times), over
+    the repetitions in which every run involved was undisturbed when there are any.
+    """
+    peers = [p for p in PEER_NAMES if p in cells]
+    if not peers:
+        return {}
+    out: dict[str, float | None] = {}
+    for name in names:
+        times = {p: cells[p].seconds() for p in peers}
+        mine = cells[name].seconds()
+        shared = sorted(set(mine).intersection(*(set(t) for t in times.values())))
+        disturbed = cells[name].disturbed().union(*(cells[p].disturbed() for p in peers))
+        clean = [r for r in shared if r not in disturbed] or shared
+        per_rep = [mine[r] / min(times[p][r] for p in peers) for r in clean]
+        out[name] = float(statistics.median(per_rep)) if per_rep else None
+    return out
+
+
+def _median_peak(row: dict[str, Any]) -> float | None:
+    peaks = [p for p in row["peak_rss_mb"] if p is not None]
+    return float(statistics.median(peaks)) if peaks else None
+
+
+def _speedup_table(block: dict[str, Any]) -> list[str]:
+    """Markdown rows: how many times faster each contender is than each reference.
+
+    Speed-up = reference time / contender time, the median of per-repetition ratios; "MAE vs
+    bare" is the relative difference of MAE (deterministic per seed) from the bare floor's;
+    "peak RSS vs lowest peer" compares median peaks with the lower of the peers' medians.
+    """
+    names = [row["contender"] for row in block["rows"]]
+    references = [r for r in REFERENCES if r in names]
+    faster_peer = block.get("faster_peer") or {}
+    if not references and not faster_peer:
+        return []
+    header = [f"vs {r}" for r in references] + (["vs faster peer"] if faster_peer else [])
+    bare_mae = next((r["mae"] for r in block["rows"] if r["contender"] == "bare"), None)
+    with_mae = bare_mae is not None and block["mode"] != "fit"
+    if with_mae:
+        header.append("MAE vs bare")
+    peer_peaks = [_median_peak(r) for r in block["rows"] if r["contender"] in PEER_NAMES]
+    lowest_peer_peak = min((p for p in peer_peaks if p is not None), default=None)
+    if lowest_peer_peak:
+        header.append("peak RSS vs lowest peer")
+    lines = [
+        "",
+        "Speed-up (reference time / contender time, median of per-repetition ratios; above 1 "
+        "= faster than the reference); MAE and median peak memory relative to the references:",
+        "",
+        "| contender | " + " | ".join(header) + " |",
+        "|---|" + "---:|" * len(header),
+    ]
+    for row in block["rows"]:
+        name = row["contender"]
+        cells = []
+        for reference in references:
+            ratio = block["ratios"].get(name, {}).get(reference) if name != reference else 1.0
+            cells.append(_fmt(1 / ratio) + "x" if ratio else "–")
+        if faster_peer:
+            ratio = faster_peer.get(name)
+            cells.append(_fmt(1 / ratio) + "x" if ratio else "–")
+        if with_mae:
+            mae = row["mae"]
+            cells.append(f"{100 * (mae / bare_mae - 1):+.1f}%" if mae is not None else "–")
+        if lowest_peer_peak:
+            peak = _median_peak(row)
+            cells.append(f"{100 * (peak / lowest_peer_peak - 1):+.1f}%" if peak else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 # --- machine and markdown -------------------------------------------------------------------
@@ -544,7 +653,9 @@ def markdown(
         "CSV excluded); `process s` includes interpreter start and imports. Ratios are medians "
         "of per-repetition ratios (row time / column time), over the undisturbed repetitions "
         "when there are any; `min s` is the least disturbed "
-        "estimate. Peak RSS = ru_maxrss, MB = 10^6 B. "
+        "estimate. Peak RSS = ru_maxrss (ours: the process tree's summed PSS while it has "
+        "workers, never less than its own ru_maxrss), MB = 10^6 B. CPU and page-fault "
+        "figures are medians over the timed block. "
         "MAPE is a fraction; MASE = MAE / MAE of the last-Close naive forecast on the same points. "
         "`other work` = cores used by other processes during each run (machine-wide busy CPU "
         "minus the contender's own); above ~0.3 the repetition was disturbed.",
@@ -571,9 +682,10 @@ def markdown(
         lines += [f"### {key}", ""]
         lines.append(
             "| contender | s per rep | median s | min s | process s per rep | peak RSS MB per rep "
-            "| MAE | RMSE | MAPE | MASE | fits | points | CPU user s | other work (cores) |"
+            "| MAE | RMSE | MAPE | MASE | fits | points | CPU user s | CPU sys s | page faults "
+            "| other work (cores) |"
         )
-        lines.append("|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        lines.append("|---|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for row in block["rows"]:
             name = f"{row['contender']} {row['version'] or ''}".strip()
             lines.append(
@@ -582,16 +694,10 @@ def markdown(
                 f"| {_list(row['process_seconds'])} | {_list(row['peak_rss_mb'])} "
                 f"| {_fmt(row['mae'], 4)} | {_fmt(row['rmse'], 4)} | {_fmt(row['mape'], 3)} "
                 f"| {_fmt(row['mase'], 3)} | {row['n_fits'] or '–'} | {row['n_points'] or 0} "
-                f"| {_fmt(row['cpu_user_s'])} | {_list(row['other_cores'], 2)} |"
+                f"| {_fmt(row['cpu_user_s'])} | {_fmt(row['cpu_sys_s'])} "
+                f"| {_fmt(row['minor_faults'])} | {_list(row['other_cores'], 2)} |"
             )
-        names = [row["contender"] for row in block["rows"]]
-        if len(names) > 1:
-            lines += ["", "Time ratios (row / column, median over repetitions):", ""]
-            lines.append("| | " + " | ".join(names) + " |")
-            lines.append("|---|" + "---:|" * len(names))
-            for a in names:
-                cells = ["1" if a == b else _fmt(block["ratios"][a].get(b)) + "x" for b in names]
-                lines.append(f"| {a} | " + " | ".join(cells) + " |")
+        lines += _speedup_table(block)
         notes = []
         if block["mode"] != "fit":
             notes.append(
@@ -726,7 +832,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     contenders, skipped = select(args)
     if args.list:
         for c in contenders:
-            print(f"{c.name}: {c.python} {c.script}")
+            extra = " ".join([*c.args, *(f"{k}={v}" for k, v in c.env)])
+            print(f"{c.name}: {c.python} {c.script} {extra}".rstrip())
         for name, why in skipped.items():
             print(f"{name}: skipped, {why}")
         return 0

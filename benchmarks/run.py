@@ -2,10 +2,15 @@
 
 1. ``benchmarks.training_loop``: our training loop against a bare PyTorch loop (same module),
    with achieved FLOP/s against the machine's ceiling.
-2. ``benchmarks/harness.py``: the walk-forward protocol (see ``benchmarks/protocol.py``) for
-   the bare PyTorch floor and our library's three engines (parallel from scratch, sequential
-   from scratch, warm-started), interleaved in fresh processes; with ``--peers`` also Darts
-   and neuralforecast from their own virtual environments (``make -C benchmarks/peers venvs``).
+2. ``benchmarks/harness.py``: the walk-forward protocol (see ``benchmarks/protocol.py``),
+   interleaved in fresh processes. The ``refit`` mode runs the bare PyTorch floor (as written,
+   and with glibc's malloc tuned as our library tunes it), every engine of ours
+   (``benchmarks/contenders/ours.py``: from scratch in thread lanes, sequential, in worker
+   processes, without the malloc tuning, in bfloat16; warm-started chains and waves; and the
+   default ``forecast backtest`` model for accuracy). The ``fit`` and ``single`` modes, where
+   the engines do not differ, run the floor and ours in float32 and bfloat16. With
+   ``--peers`` Darts and neuralforecast join both, from their own virtual environments
+   (``make -C benchmarks/peers venvs``).
 
 Usage: ``python -m benchmarks.run [--peers] [--repeats N] [--variants close,ohlc]``.
 """
@@ -18,41 +23,56 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-OURS = BENCH / "contenders"
+
+REFIT_CONTENDERS = [
+    "bare",
+    "bare-malloc-tuned",
+    "ours",
+    "ours-sequential",
+    "ours-processes",
+    "ours-no-malloc-tuning",
+    "ours-bf16",
+    "ours-warm",
+    "ours-warm-bf16",
+    "ours-warm-waves-bf16",
+    "ours-default-model",
+]
+ONE_FIT_CONTENDERS = ["bare", "ours", "ours-bf16"]
+PEERS = ["darts", "neuralforecast"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the training-loop benchmark, then the protocol harness."""
+    """Run the training-loop benchmark, then the protocol harness (refit, then fit/single)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers", action="store_true", help="add Darts and neuralforecast")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--variants", default="close,ohlc")
-    parser.add_argument("--modes", default="fit,refit,single")
     parser.add_argument("--skip-loop", action="store_true", help="skip the training-loop part")
+    parser.add_argument("--skip-one-fit", action="store_true", help="skip the fit/single modes")
     args = parser.parse_args(argv)
     python = sys.executable
     if not args.skip_loop:
         subprocess.run([python, "-m", "benchmarks.training_loop"], check=True, cwd=BENCH.parent)
-    names = ["bare", "ours", "ours-sequential", "ours-warm"]
-    if args.peers:
-        names += ["darts", "neuralforecast"]
-    command = [
-        python,
-        str(BENCH / "harness.py"),
-        "--only",
-        ",".join(names),
-        "--variants",
-        args.variants,
-        "--modes",
-        args.modes,
-        "--repeats",
-        str(args.repeats),
-        "--contender",
-        f"ours-sequential={python}::{OURS / 'ours_sequential.py'}",
-        "--contender",
-        f"ours-warm={python}::{OURS / 'ours_warm.py'}",
-    ]
-    return subprocess.run(command, check=False, cwd=BENCH.parent).returncode
+    peers = PEERS if args.peers else []
+    plans = [("refit", REFIT_CONTENDERS + peers)]
+    if not args.skip_one_fit:
+        plans.append(("fit,single", ONE_FIT_CONTENDERS + peers))
+    status = 0
+    for modes, names in plans:
+        command = [
+            python,
+            str(BENCH / "harness.py"),
+            "--only",
+            ",".join(names),
+            "--variants",
+            args.variants,
+            "--modes",
+            modes,
+            "--repeats",
+            str(args.repeats),
+        ]
+        status |= subprocess.run(command, check=False, cwd=BENCH.parent).returncode
+    return status
 
 
 if __name__ == "__main__":

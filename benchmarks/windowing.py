@@ -122,16 +122,19 @@ def timed_rounds(
         if round_number == 0:
             equal = _all_equal(results)
         del results
-        print(f"round {round_number + 1}: " + ", ".join(
-            f"{name} {seconds[name][-1]:.4g} s" for name in VARIANTS), flush=True)
+        print(
+            f"round {round_number + 1}: "
+            + ", ".join(f"{name} {seconds[name][-1]:.4g} s" for name in VARIANTS),
+            flush=True,
+        )
     return seconds, equal
 
 
 def _all_equal(results: dict[str, Arrays]) -> bool:
     reference_X, reference_y = (torch.as_tensor(a) for a in results["loop"])
     return all(
-        torch.equal(torch.as_tensor(X), reference_X) and torch.equal(torch.as_tensor(y),
-                                                                     reference_y)
+        torch.equal(torch.as_tensor(X), reference_X)
+        and torch.equal(torch.as_tensor(y), reference_y)
         for X, y in results.values()
     )
 
@@ -178,9 +181,18 @@ def memory_in_subprocesses(n_rows: int) -> dict[str, dict[str, object]]:
     found: dict[str, dict[str, object]] = {}
     for variant in VARIANTS:
         completed = subprocess.run(
-            [sys.executable, "-m", "benchmarks.windowing", "--memory-of", variant,
-             "--rows", str(n_rows)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.windowing",
+                "--memory-of",
+                variant,
+                "--rows",
+                str(n_rows),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
             cwd=Path(__file__).resolve().parents[1],
         )
         found[variant] = json.loads(completed.stdout.strip().splitlines()[-1])

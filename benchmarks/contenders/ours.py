@@ -7,26 +7,47 @@ epochs of batch 64, Adam 1e-3, MSE, seed 0, no early stopping, no validation tai
 gradient clipping (the bare floor does none, so neither do we: equal work). The backtest is
 ``forecast.backtest`` with the protocol's folds (250 test rows, 5 folds, origins every 5 rows).
 
-Engines (``--engine``), all on the same origins and points:
+Engines (``--engine``), all on the same origins and points. From scratch (the floor's work):
 
-- ``parallel`` (default): the 5 refits from scratch, in 2 worker processes with 1 torch thread
-  each (``n_jobs=2``): the same work as the floor, scheduled onto both cores;
-- ``sequential``: one refit after another in this process with 2 torch threads (``n_jobs=1``);
-- ``warm``: warm-started refits (each starts from an earlier fold's weights and trains 2
-  epochs instead of 10) in 2 processes: less work, offered as a user option.
+- ``parallel`` (default): the 5 refits in 2 lanes of 1 torch thread each (``n_jobs=2``),
+  threads of this process;
+- ``sequential``: one refit after another with 2 torch threads (``n_jobs=1``);
+- ``processes``: as ``parallel``, but the lanes forced into worker processes (the engine
+  used before thread lanes; kept to measure that lever);
+- ``no-malloc-tuning``: as ``parallel`` with ``FORECAST_KEEP_FREED_MEMORY=0`` (glibc's
+  malloc left as it is; see ``forecast/_malloc.py``);
+- ``bf16``: as ``parallel`` with ``precision="bfloat16"`` (bfloat16 matrix products under
+  autocast; float32 weights, optimizer and loss).
+
+Warm-started (less work, a user option): each refit starts from the previous fold's weights
+and trains 3 epochs instead of 10:
+
+- ``warm``: one chain, each refit from the one before, 2 torch threads (``n_jobs=1``);
+- ``warm-bf16``: the same in bfloat16;
+- ``warm-waves-bf16``: ``n_jobs=2`` lanes (fold 1 alone, then waves of 2 refits that start
+  from the last model of the wave before), bfloat16.
+
+And ``default-model``: not the protocol's model but the one ``forecast backtest`` fits with
+no options (``Forecaster()``: LSTM n_to_m seq2seq on standard-scaled log returns, 30 epochs
+with early stopping on a validation tail, clipping), on the protocol's folds and points, for
+the accuracy comparison; with the ``close`` variant its only input is Close, with ``ohlc`` it
+reads Open/High/Low/Close (its default).
 
 Peak memory is reported for the whole process tree (this process plus its workers, their
-proportional set sizes summed every 20 ms, and never less than this process's own ru_maxrss),
-not just this process, so parallel engines are not flattered.
+proportional set sizes summed every 20 ms while it has workers, and never less than this
+process's own ru_maxrss), not just this process, so engines with worker processes are not
+flattered.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -40,15 +61,38 @@ import pandas as pd  # noqa: E402
 import forecast as fc  # noqa: E402
 
 LIBRARY = "forecast"
-ENGINES = {
-    "parallel": {"n_jobs": 2, "warm_start": False},
-    "sequential": {"n_jobs": 1, "warm_start": False},
-    "warm": {"n_jobs": 2, "warm_start": True, "warm_epochs": 2},
+WARM_EPOCHS = 3
+ENGINES: dict[str, dict[str, Any]] = {
+    "parallel": {"n_jobs": 2},
+    "sequential": {"n_jobs": 1},
+    "processes": {"n_jobs": 2},
+    "no-malloc-tuning": {"n_jobs": 2},
+    "bf16": {"n_jobs": 2, "precision": "bfloat16"},
+    "warm": {"n_jobs": 1, "warm_start": True, "warm_epochs": WARM_EPOCHS},
+    "warm-bf16": {
+        "n_jobs": 1,
+        "warm_start": True,
+        "warm_epochs": WARM_EPOCHS,
+        "precision": "bfloat16",
+    },
+    "warm-waves-bf16": {
+        "n_jobs": 2,
+        "warm_start": True,
+        "warm_epochs": WARM_EPOCHS,
+        "precision": "bfloat16",
+    },
+    "default-model": {"n_jobs": 1},
 }
 
 
-def forecaster(variant: str) -> fc.Forecaster:
-    """The protocol's model as a Forecaster."""
+def forecaster(variant: str, engine: str, precision: str = "float32") -> fc.Forecaster:
+    """The protocol's model as a Forecaster (``precision``: see ``Forecaster``).
+
+    ``engine="default-model"`` gives ``forecast backtest``'s default model instead.
+    """
+    if engine == "default-model":
+        features = list(protocol.input_columns(variant)) if variant == "close" else None
+        return fc.Forecaster(features=features, seed=protocol.SEED, device="cpu", progress=False)
     return fc.Forecaster(
         cell="lstm",
         topology="n_to_1",
@@ -73,6 +117,7 @@ def forecaster(variant: str) -> fc.Forecaster:
         seed=protocol.SEED,
         device="cpu",
         progress=False,
+        precision=precision,
     )
 
 
@@ -96,8 +141,6 @@ class TreeMemory:
         self.peak_mb = max(self.peak_mb, protocol.peak_rss_mb())
 
     def _run(self) -> None:
-        import os
-
         root = os.getpid()
         while not self._stop.is_set():
             self.peak_mb = max(self.peak_mb, _tree_rss_mb(root))
@@ -108,23 +151,29 @@ def _tree_rss_mb(root: int) -> float:
     """Summed proportional set size (PSS) of ``root`` and its descendants, in MB.
 
     PSS splits each shared page among the processes that map it, so forked workers sharing
-    the parent's pages are not counted twice (plain RSS would double-count them).
+    the parent's pages are not counted twice (plain RSS would double-count them). Returns 0
+    while ``root`` has no children: its own peak is ``ru_maxrss``, read at the end, and
+    reading its page tables 50 times a second would only slow the run being measured.
     """
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    total, stack = 0.0, [root]
+    descendants, stack = [], [root]
     while stack:
-        pid = stack.pop()
-        total += _pss_mb(pid)
-        stack.extend(children.get(pid, []))
-    return total
+        found = _children(stack.pop())
+        descendants.extend(found)
+        stack.extend(found)
+    if not descendants:
+        return 0.0
+    return sum(_pss_mb(pid) for pid in [root, *descendants])
+
+
+def _children(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (``/proc/PID/task/TID/children``, every thread)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.extend(int(child) for child in (task / "children").read_text().split())
+    except (OSError, ValueError):
+        pass
+    return found
 
 
 def _pss_mb(pid: int) -> float:
@@ -139,12 +188,12 @@ def _pss_mb(pid: int) -> float:
 
 def run(frame: pd.DataFrame, variant: str, mode: str, engine: str) -> tuple[list, int]:
     """One protocol mode; returns (origin row, step, predicted) triples and the fit count."""
-    model = forecaster(variant)
+    options = dict(ENGINES[engine])
+    model = forecaster(variant, engine, options.pop("precision", "float32"))
     n_rows = len(frame)
     if mode == "fit":
         model.fit(frame.iloc[: protocol.test_start(n_rows)])
         return [], 1
-    options = dict(ENGINES[engine])
     if mode == "single":
         options = {"refit": 0}
     result = fc.backtest(
@@ -164,6 +213,16 @@ def run(frame: pd.DataFrame, variant: str, mode: str, engine: str) -> tuple[list
     return triples, int(result.folds["refit"].sum())
 
 
+def prepare_engine(engine: str) -> None:
+    """Process-wide switches of the ablation engines (before any fit)."""
+    if engine == "no-malloc-tuning":
+        os.environ["FORECAST_KEEP_FREED_MEMORY"] = "0"
+    if engine == "processes":
+        from forecast import refits
+
+        refits._fits_in_threads = lambda estimator: False  # force worker processes
+
+
 def main() -> None:
     """CLI: the protocol's contract plus ``--engine``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -173,6 +232,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=protocol.DATA_PATH)
     parser.add_argument("--engine", choices=list(ENGINES), default="parallel")
     args = parser.parse_args()
+    prepare_engine(args.engine)
     frame = fc.load(str(args.data))
     ready = protocol.seconds_since_start()
     with TreeMemory() as memory, protocol.Stopwatch() as sw:
