@@ -91,6 +91,7 @@ OURS_ENGINES = (
     "bf16",
     "warm",
     "warm-bf16",
+    "warm-waves",
     "warm-waves-bf16",
     "default-model",
 )

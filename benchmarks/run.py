@@ -1,7 +1,8 @@
 """``make bench`` / ``make bench-peers``: every performance figure, appended to RESULTS.md.
 
 1. ``benchmarks.training_loop``: our training loop against a bare PyTorch loop (same module),
-   with achieved FLOP/s against the machine's ceiling.
+   with achieved FLOP/s against the machine's ceiling; ``benchmarks.levers``: the levers the
+   engine does not use (oneDNN off, ``torch.compile``, larger batches), on one fit.
 2. ``benchmarks/harness.py``: the walk-forward protocol (see ``benchmarks/protocol.py``),
    interleaved in fresh processes. The ``refit`` mode runs the bare PyTorch floor (as written,
    and with glibc's malloc tuned as our library tunes it), every engine of ours
@@ -34,6 +35,7 @@ REFIT_CONTENDERS = [
     "ours-bf16",
     "ours-warm",
     "ours-warm-bf16",
+    "ours-warm-waves",
     "ours-warm-waves-bf16",
     "ours-default-model",
 ]
@@ -48,11 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--variants", default="close,ohlc")
     parser.add_argument("--skip-loop", action="store_true", help="skip the training-loop part")
+    parser.add_argument("--skip-levers", action="store_true", help="skip benchmarks.levers")
     parser.add_argument("--skip-one-fit", action="store_true", help="skip the fit/single modes")
     args = parser.parse_args(argv)
     python = sys.executable
     if not args.skip_loop:
         subprocess.run([python, "-m", "benchmarks.training_loop"], check=True, cwd=BENCH.parent)
+    if not args.skip_levers:
+        subprocess.run([python, "-m", "benchmarks.levers"], check=True, cwd=BENCH.parent)
     peers = PEERS if args.peers else []
     plans = [("refit", REFIT_CONTENDERS + peers)]
     if not args.skip_one_fit:

@@ -24,8 +24,9 @@ and trains 3 epochs instead of 10:
 
 - ``warm``: one chain, each refit from the one before, 2 torch threads (``n_jobs=1``);
 - ``warm-bf16``: the same in bfloat16;
-- ``warm-waves-bf16``: ``n_jobs=2`` lanes (fold 1 alone, then waves of 2 refits that start
-  from the last model of the wave before), bfloat16.
+- ``warm-waves``: ``n_jobs=2`` lanes (fold 1 alone, then waves of 2 refits that start
+  from the last model of the wave before), float32;
+- ``warm-waves-bf16``: the same in bfloat16.
 
 And ``default-model``: not the protocol's model but the one ``forecast backtest`` fits with
 no options (``Forecaster()``: LSTM n_to_m seq2seq on standard-scaled log returns, 30 epochs
@@ -75,6 +76,7 @@ ENGINES: dict[str, dict[str, Any]] = {
         "warm_epochs": WARM_EPOCHS,
         "precision": "bfloat16",
     },
+    "warm-waves": {"n_jobs": 2, "warm_start": True, "warm_epochs": WARM_EPOCHS},
     "warm-waves-bf16": {
         "n_jobs": 2,
         "warm_start": True,
