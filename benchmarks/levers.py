@@ -39,8 +39,8 @@ from sklearn.metrics import mean_absolute_error
 from sklearn.preprocessing import StandardScaler
 
 import forecast as fc
-from benchmarks.training_loop import new_model
-from forecast.training import TrainConfig, bfloat16_supported, train
+from benchmarks.training_loop import new_model, protocol_config
+from forecast.training import bfloat16_supported, train
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 LOOKBACK, HORIZON, EPOCHS, TEST_ROWS, STRIDE = 60, 5, 10, 250, 5
@@ -70,17 +70,7 @@ def fit_and_score(
     y = torch.from_numpy(np.ascontiguousarray(span[:, LOOKBACK:]))  # [N, H, 1]
     model = new_model()  # the training-loop benchmark's network, seeded
     network = torch.compile(model) if compiled else model
-    config = TrainConfig(
-        epochs=EPOCHS,
-        batch_size=batch,
-        lr=lr,
-        clip_grad_norm=None,
-        patience=None,
-        val_fraction=0.0,
-        device="cpu",
-        progress=False,
-        precision=precision,
-    )
+    config = protocol_config(EPOCHS, precision=precision, batch=batch, lr=lr)
     with torch.backends.mkldnn.flags(enabled=onednn):
         tick = time.perf_counter()
         train(network, X, y, config, horizon=HORIZON)

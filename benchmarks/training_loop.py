@@ -94,6 +94,28 @@ def bare_epochs(X: torch.Tensor, y: torch.Tensor, epochs: int) -> float:
     return (time.perf_counter() - start) / epochs
 
 
+def protocol_config(
+    epochs: int,
+    *,
+    clip: float | None = None,
+    precision: str = "float32",
+    batch: int = BATCH,
+    lr: float = LR,
+) -> TrainConfig:
+    """The protocol's training settings: no early stopping, no validation tail, CPU, quiet."""
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch,
+        lr=lr,
+        clip_grad_norm=clip,
+        patience=None,
+        val_fraction=0.0,
+        device="cpu",
+        progress=False,
+        precision=precision,
+    )
+
+
 def our_epochs(
     X: torch.Tensor,
     y: torch.Tensor,
@@ -103,17 +125,7 @@ def our_epochs(
 ) -> float:
     """Seconds per epoch of ``forecast.training.train`` (whole call, setup included)."""
     model = new_model()
-    config = TrainConfig(
-        epochs=epochs,
-        batch_size=BATCH,
-        lr=LR,
-        clip_grad_norm=clip,
-        patience=None,
-        val_fraction=0.0,
-        device="cpu",
-        progress=False,
-        precision=precision,
-    )
+    config = protocol_config(epochs, clip=clip, precision=precision)
     start = time.perf_counter()
     train(model, X, y, config, horizon=HORIZON)
     return (time.perf_counter() - start) / epochs

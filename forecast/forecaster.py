@@ -201,8 +201,9 @@ class Forecaster(_Estimator):
         Training settings; see :class:`forecast.training.TrainConfig`.
     precision : {"float32", "bfloat16"}
         "bfloat16" trains with bfloat16 matrix products (weights, optimizer and loss stay
-        float32): about 2.5x faster per CPU thread on CPUs with native bfloat16, refused on
-        CPUs without it. Forecasts always run in float32.
+        float32) on CPUs with native bfloat16, refused on CPUs without it; it pays in
+        one-thread refit lanes (about 1.6x on the benchmark CPU, see benchmarks/RESULTS.md).
+        Forecasts always run in float32.
     nan_policy : {"drop", "ffill", "error"}
         How validation treats NaN/inf rows.
     warm_start : bool

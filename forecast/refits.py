@@ -297,17 +297,13 @@ def _pool(n_workers: int, threads: int) -> Iterator[ProcessPoolExecutor]:
     fork = threads == 1 and "fork" in multiprocessing.get_all_start_methods()
     method = "fork" if fork else ("forkserver" if os.name == "posix" else "spawn")
     context = multiprocessing.get_context(method)
-    if fork:
-        gc.freeze()  # objects alive now move out of the collector's sight: no copy-on-write scans
-    try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-            # Start the workers now, while the collector is frozen.
-            for _ in pool.map(int, range(n_workers)):
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+        if fork:
+            gc.freeze()  # objects alive now leave the collector's sight: no copy-on-write scans
+        try:
+            for _ in pool.map(int, range(n_workers)):  # start the workers while frozen
                 pass
+        finally:
             if fork:
                 gc.unfreeze()
-                fork = False
-            yield pool
-    finally:
-        if fork:
-            gc.unfreeze()
+        yield pool

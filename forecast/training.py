@@ -16,7 +16,7 @@ import numbers
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -57,6 +57,12 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
+def reseed(seed: int) -> None:
+    """Seed torch's global generator without cutting into another thread's :func:`seeded`."""
+    with _GLOBAL_RNG_LOCK:
+        torch.manual_seed(seed)
+
+
 @dataclass
 class TrainConfig:
     """Training settings; saved as JSON beside the weights."""
@@ -74,9 +80,10 @@ class TrainConfig:
     device: str = "auto"
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     # "bfloat16": mixed precision. Matrix products (the LSTM gates, the heads) run in bfloat16
-    # under autocast; weights, optimizer state and the loss stay float32. About 2.5x faster per
-    # CPU thread where the CPU has native bfloat16 (AVX512-BF16 or AMX), at a small cost in
-    # precision; see benchmarks/RESULTS.md for what it does to MAE.
+    # under autocast; weights, optimizer state and the loss stay float32. Needs native
+    # bfloat16 (AVX512-BF16 or AMX on CPU). On the benchmark CPU it trained about 1.6x faster
+    # in one-thread lanes, between no faster and 1.4x in one fit on two threads, with MAE
+    # within 0.1% (benchmarks/RESULTS.md).
     precision: str = "float32"
 
     def validate(self) -> TrainConfig:
@@ -188,9 +195,9 @@ def train(
     """
     config.validate()
     device = resolve_device(config.device)
+    precision = _precision_context(config.precision, device)
     keep_freed_memory()  # reuse each step's large buffers instead of mapping them anew
-    with seeded(config.seed):  # for dropout and scheduled sampling, the only later draws
-        pass
+    reseed(config.seed)  # for dropout and scheduled sampling, the only later draws
     generator = torch.Generator().manual_seed(config.seed)
     model.to(device)
 
@@ -208,7 +215,6 @@ def train(
 
     optimizer = _optimizer(model, config)
     loss_fn = _loss(config.loss)
-    precision = _precision_context(config.precision, device)
     history = TrainHistory(n_train=n_train, n_val=n_val)
     best_state: dict[str, torch.Tensor] | None = None
     best_val = math.inf
@@ -267,7 +273,7 @@ def bfloat16_supported(device: torch.device) -> bool:
 
 def _precision_context(
     precision: str, device: torch.device
-) -> type[contextlib.nullcontext] | contextlib.AbstractContextManager:
+) -> Callable[[], contextlib.AbstractContextManager[object]]:
     """A factory of the context each training forward pass runs in."""
     if precision == "float32":
         return contextlib.nullcontext
