@@ -1,11 +1,12 @@
 """forecast: recurrent-network price forecasts, proven on walk-forward backtests.
 
-The public face, on one screen. The CLI and the notebooks import only from here.
+The public face, on one screen. Figures, trading rules and metrics on a forecasts frame are
+the public modules ``forecast.plotting``, ``forecast.trading`` and ``forecast.metrics``.
 
 Data:      datasets, describe_datasets, load, validate, make_windows, SeriesTransform
 Models:    Forecaster (rnn/lstm/gru x n_to_1/n_to_n/n_to_m/1_to_n), Baseline, load_model,
            list_models, ModelConfig, ElmanRNN
-Backtests: backtest, BacktestResult, DEFAULT_BASELINES
+Backtests: backtest, BacktestResult, DEFAULT_BASELINES, make_folds, Fold
 Errors:    ForecastError and its subclasses; DataWarning
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from forecast._version import __version__
 from forecast.backtest import DEFAULT_BASELINES, BacktestResult, backtest
+from forecast.baseline import Baseline
 from forecast.data.bundled import DEFAULT_DATASET, datasets, describe_datasets
 from forecast.data.sources import load
 from forecast.data.transforms import SeriesTransform
@@ -28,7 +30,9 @@ from forecast.errors import (
     NotFittedError,
     TrainingError,
 )
-from forecast.forecaster import Baseline, Forecaster, load_model
+from forecast.estimator import load_model
+from forecast.folds import Fold, make_folds
+from forecast.forecaster import Forecaster
 from forecast.models import ElmanRNN, ModelConfig, list_models
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
     "DataSourceError",
     "DataWarning",
     "ElmanRNN",
+    "Fold",
     "ForecastError",
     "Forecaster",
     "ModelConfig",
@@ -56,6 +61,7 @@ __all__ = [
     "list_models",
     "load",
     "load_model",
+    "make_folds",
     "make_windows",
     "validate",
 ]

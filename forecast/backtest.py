@@ -30,103 +30,22 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import TimeSeriesSplit
 
 from forecast._atomic import atomic_directory
-from forecast.data.columns import DATE, TICKER
+from forecast.baseline import Baseline
+from forecast.data.columns import TICKER
+from forecast.data.panels import calendar as shared_calendar
+from forecast.data.panels import rows_between, series_parts
 from forecast.errors import ConfigError, DataError
-from forecast.forecaster import Baseline, Forecaster, _series_parts
+from forecast.folds import Fold, make_folds
+from forecast.forecaster import Forecaster
 from forecast.metrics import per_step, summarize, verdict
 from forecast.refits import fit_folds
 from forecast.trading import trading_curves, trading_summary
 
-__all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest", "make_folds"]
+__all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest"]
 
 DEFAULT_BASELINES: tuple[str, ...] = ("naive", "drift", "seasonal_naive")
-
-
-@dataclass
-class Fold:
-    """One walk-forward fold: positions on the shared calendar of dates."""
-
-    fold: int
-    train_start: int  # first training bar (calendar position)
-    train_stop: int  # one past the last training bar
-    test_start: int  # first bar forecast by this fold's origins
-    test_stop: int  # one past the last test bar of the block
-    refit: bool
-
-
-def make_folds(
-    n_bars: int,
-    *,
-    test_size: int,
-    folds: int,
-    refit: int = 1,
-    window: Literal["expanding", "sliding"] = "expanding",
-    train_length: int | None = None,
-    gap: int = 0,
-) -> list[Fold]:
-    """Fold boundaries for a calendar of ``n_bars`` bars (see the module docstring).
-
-    The test region is the last ``test_size`` bars. ``TimeSeriesSplit`` cuts equal blocks
-    ending at the last bar; when ``test_size`` is not a multiple of ``folds`` the first block
-    takes the remainder, so the region still starts where it was asked to. ``refit=k`` refits
-    before folds 0, k, 2k, ... and ``refit=0`` only before fold 0.
-    """
-    fold_size = test_size // folds
-    remainder = test_size - fold_size * folds
-    if fold_size < 1:
-        raise ConfigError(
-            f"test_size={test_size} cannot be cut into folds={folds}; use fewer folds or a "
-            "larger test region."
-        )
-    max_train = train_length if window == "sliding" else None
-    if folds == 1:
-        # TimeSeriesSplit needs two splits; one fold is simply the last block.
-        test = np.arange(n_bars - fold_size, n_bars)
-        train = np.arange(0, max(0, test[0] - gap))
-        if max_train is not None:
-            train = train[-max_train:]
-        splits = [(train, test)] if len(train) and test[0] >= 0 else []
-    else:
-        splitter = TimeSeriesSplit(
-            n_splits=folds, test_size=fold_size, gap=gap, max_train_size=max_train
-        )
-        try:
-            splits = list(splitter.split(np.arange(n_bars)))
-        except ValueError:
-            splits = []
-    if not splits:
-        raise DataError(
-            f"{n_bars} bars cannot hold {folds} folds of {fold_size} test bars plus a gap of "
-            f"{gap} and a training slice; shorten test_size or use more data."
-        )
-    out = []
-    for index, (train, test) in enumerate(splits):
-        is_refit = index == 0 or (refit > 0 and index % refit == 0)
-        first_test, train_stop = int(test[0]), int(train[-1]) + 1
-        train_start = int(train[0])
-        if index == 0 and remainder:
-            first_test, train_stop = first_test - remainder, train_stop - remainder
-            if max_train is not None:
-                train_start = max(0, train_stop - max_train)
-        if train_stop <= train_start:
-            raise DataError(
-                f"{n_bars} bars leave no training slice before a test region of {test_size} "
-                f"bars (gap {gap}); shorten test_size or use more data."
-            )
-        out.append(
-            Fold(
-                fold=index,
-                train_start=train_start,
-                train_stop=train_stop,
-                test_start=first_test,
-                test_stop=int(test[-1]) + 1,
-                refit=is_refit,
-            )
-        )
-    return out
 
 
 @dataclass
@@ -311,7 +230,7 @@ def backtest(
     name = model_name or _default_name(forecaster)
     columns = list(dict.fromkeys([*_needed_columns(forecaster), target]))
     frame = _validate_once(forecaster, data, columns)
-    calendar = _calendar(frame)
+    calendar = shared_calendar(frame)
     n_bars = len(calendar)
     if test_start is not None:
         test_size = _test_size_from(calendar, test_start)
@@ -332,7 +251,7 @@ def backtest(
         contenders[method] = Baseline(method, horizon=horizon, target=target)
 
     train_frames = {
-        fold.fold: _rows_between(frame, calendar[fold.train_start], calendar[fold.train_stop - 1])
+        fold.fold: rows_between(frame, calendar[fold.train_start], calendar[fold.train_stop - 1])
         for fold in plan
         if fold.refit
     }
@@ -442,7 +361,7 @@ def _forecast_fold(
     in_fold = all_origins[(all_origins + 1 >= fold.test_start) & (all_origins + 1 < fold.test_stop)]
     origin_dates = calendar[in_fold]
     out = []
-    for ticker, part in _series_parts(frame):
+    for ticker, part in series_parts(frame):
         rows = part.index.get_indexer(origin_dates)
         rows = rows[(rows >= 0) & (rows + horizon < len(part))]
         if rows.size == 0:
@@ -545,23 +464,6 @@ def _validate_once(
     )
     frame.attrs["name"] = data.attrs.get("name", "data")
     return frame
-
-
-def _calendar(frame: pd.DataFrame) -> pd.DatetimeIndex:
-    if isinstance(frame.index, pd.MultiIndex):
-        dates = frame.index.get_level_values(DATE)
-        return pd.DatetimeIndex(np.unique(dates.to_numpy()), name=DATE)
-    return frame.index
-
-
-def _rows_between(frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
-    if isinstance(frame.index, pd.MultiIndex):
-        dates = frame.index.get_level_values(DATE)
-        out = frame.loc[(dates >= first) & (dates <= last)]
-    else:
-        out = frame.loc[first:last]
-    out.attrs = dict(frame.attrs)
-    return out
 
 
 def _default_name(estimator: Forecaster | Baseline) -> str:

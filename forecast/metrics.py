@@ -24,7 +24,7 @@ high-priced tickers more; MAPE, Theil's U and direction accuracy are scale-free.
 
 Tables come back with ``model`` (and ``step``) as ordinary columns, so ``to_csv(index=False)``
 and ``to_json(orient="records")`` keep them. The trading view lives in
-:mod:`forecast.trading`; ``trading_curves`` and ``trading_summary`` are re-exported here.
+:mod:`forecast.trading`; the frame's schema and its check in :mod:`forecast.forecasts_frame`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from sklearn.metrics import (
 )
 
 from forecast.errors import ConfigError, DataError
+from forecast.forecasts_frame import FORECAST_COLUMNS, check_forecasts, point_keys
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -64,9 +65,6 @@ __all__ = [
     "verdict",
 ]
 
-FORECAST_COLUMNS: tuple[str, ...] = (
-    "model", "origin", "target_date", "step", "actual", "predicted", "origin_price",
-)
 Loss = Literal["squared", "absolute"]
 Alternative = Literal["two-sided", "less", "greater"]
 _LOSSES = ("squared", "absolute")
@@ -74,66 +72,6 @@ _ALTERNATIVES = ("two-sided", "less", "greater")
 
 
 # ---------------------------------------------------------------- input checks
-
-
-def check_forecasts(forecasts: pd.DataFrame) -> pd.DataFrame:
-    """Check a tidy forecasts frame and return a copy sorted by (model[, ticker], origin, step).
-
-    Sorting makes every result independent of row order (the DM test reads losses in time).
-
-    Raises
-    ------
-    DataError
-        Not a frame, missing columns, no rows, non-finite values, ``origin_price <= 0``,
-        steps that are not integers >= 1, dates that cannot be parsed, duplicated points, or
-        ``actual``/``origin_price``/
-        ``target_date`` that differ between models at the same point.
-    """
-    if not isinstance(forecasts, pd.DataFrame):
-        raise DataError(f"forecasts must be a pandas DataFrame in the tidy forecasts format, "
-                        f"not {type(forecasts).__name__}.")
-    missing = [c for c in FORECAST_COLUMNS if c not in forecasts.columns]
-    if missing:
-        raise DataError(f"The forecasts frame is missing column(s) {missing}; the tidy forecasts "
-                        f"frame needs {list(FORECAST_COLUMNS)} (plus optional fold and ticker).")
-    if forecasts.empty:
-        raise DataError("The forecasts frame has no rows; score a backtest that made forecasts.")
-    try:
-        values = forecasts[["actual", "predicted", "origin_price"]].to_numpy(dtype=float)
-        steps = forecasts["step"].to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataError("Columns actual, predicted, origin_price and step of the forecasts frame "
-                        "must be numeric.") from exc
-    bad = ~np.isfinite(values).all(axis=1)
-    if bad.any():
-        raise DataError(f"The forecasts frame has {int(bad.sum())} row(s) with NaN or infinite "
-                        "actual, predicted or origin_price; drop or repair them before scoring.")
-    if (values[:, 2] <= 0).any():
-        raise DataError("The forecasts frame has origin_price <= 0; prices must be positive, "
-                        "because returns and Theil's U divide by the origin price.")
-    if not (np.isfinite(steps) & (steps >= 1) & (steps == np.round(steps))).all():
-        raise DataError("Column step of the forecasts frame must hold whole numbers 1..H.")
-    try:  # a frame read back from forecasts.csv holds dates as text
-        frame = forecasts.assign(origin=pd.to_datetime(forecasts["origin"]),
-                                 target_date=pd.to_datetime(forecasts["target_date"]))
-    except (TypeError, ValueError) as exc:
-        raise DataError("Columns origin and target_date of the forecasts frame must hold "
-                        "dates.") from exc
-    points = point_keys(frame)
-    if frame.duplicated(["model", *points]).any():
-        raise DataError(f"The forecasts frame has duplicated {('model', *points)} rows; keep one "
-                        "forecast per model and point.")
-    shared = frame.groupby(points)[["actual", "origin_price", "target_date"]].nunique()
-    if (shared > 1).any().any():
-        raise DataError("Models disagree on actual, origin_price or target_date at the same "
-                        f"{tuple(points)}; every model must be scored against the same data.")
-    frame = frame.astype({"step": int})
-    return frame.sort_values(["model", *points], kind="stable").reset_index(drop=True)
-
-
-def point_keys(forecasts: pd.DataFrame) -> list[str]:
-    """The columns that name one forecast point: ``[ticker,] origin, step``."""
-    return ["ticker", "origin", "step"] if "ticker" in forecasts.columns else ["origin", "step"]
 
 
 def _arrays(*arrays: object, names: tuple[str, ...]) -> list[np.ndarray]:
@@ -523,13 +461,3 @@ def verdict(metrics: pd.DataFrame | pd.Series, model: str, alpha: float = 0.05, 
         return (f"{model} is significantly worse than {name}: {score}, DM p {_format_p(p)} "
                 f"(worse at the {level} level).")
     return f"{model} does not beat {name}: {score}, DM p {_format_p(p)}."
-
-
-def __getattr__(name: str) -> object:
-    # Lazy re-export: forecast.trading imports check_forecasts from here, so a top-level
-    # import of it would be circular.
-    if name in ("trading_curves", "trading_summary"):
-        from forecast import trading
-
-        return getattr(trading, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

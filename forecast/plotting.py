@@ -28,6 +28,7 @@ from matplotlib.patches import Patch
 from forecast._atomic import atomic_write_with
 from forecast.data.columns import OHLC, TICKER
 from forecast.errors import ConfigError, DataError
+from forecast.forecasts_frame import FORECAST_COLUMNS
 
 __all__ = [
     "plot_equity",
@@ -40,9 +41,6 @@ __all__ = [
     "save_figure",
 ]
 
-# Same as forecast.metrics.FORECAST_COLUMNS; not imported so plotting stays free of scipy.
-FORECAST_COLUMNS: tuple[str, ...] = (
-    "model", "origin", "target_date", "step", "actual", "predicted", "origin_price")
 FOLD_COLUMNS: tuple[str, ...] = ("fold", "train_start", "train_end", "test_start", "test_end")
 UP_COLOUR, DOWN_COLOUR = "#26a69a", "#ef5350"
 FIGSIZE = (10.0, 4.5)  # inches; wide because every x axis here is time

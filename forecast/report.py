@@ -22,7 +22,7 @@ import html
 import json
 import platform
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,12 +33,33 @@ from forecast.data.columns import TICKER
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from forecast.backtest import BacktestResult
-
 __all__ = ["FIGURES", "format_metrics", "versions", "write_report"]
 
 FIGURES: tuple[str, ...] = ("forecasts", "error_by_step", "equity", "folds")
 _FLOAT_FORMAT = "%.6g"
+
+
+class BacktestResult(Protocol):
+    """What a report reads from a run: :class:`forecast.backtest.BacktestResult` has it.
+
+    Written here as a protocol so this module does not import the backtest, which imports
+    this module to save its results (that would be an import cycle).
+    """
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+    per_step: pd.DataFrame
+    trading: pd.DataFrame
+    folds: pd.DataFrame
+    config: dict[str, Any]
+    timings: dict[str, float]
+
+    @property
+    def model_name(self) -> str: ...
+
+    def verdict(self, alpha: float = 0.05) -> str: ...
+
+    def plot(self, kind: str = "forecasts") -> Any: ...
 
 
 def versions() -> dict[str, str]:

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError
-from forecast.metrics import check_forecasts
+from forecast.forecasts_frame import check_forecasts
 
 __all__ = ["RULES", "max_drawdown", "sharpe_ratio", "trading_curves", "trading_summary"]
 

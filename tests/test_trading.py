@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from forecast import metrics, trading
+from forecast import forecasts_frame, metrics, trading
 from forecast.errors import ConfigError, DataError
 from forecast.trading import max_drawdown, sharpe_ratio, trading_curves, trading_summary
 
@@ -109,9 +109,10 @@ def test_curves_start_at_one_and_mark_each_period_end():
     assert (curves["naive/long_short"] == 1.0).all()
 
 
-def test_metrics_module_re_exports_the_trading_functions():
-    assert metrics.trading_curves is trading.trading_curves
-    assert metrics.trading_summary is trading.trading_summary
+def test_metrics_and_trading_check_the_frame_with_one_function():
+    # One schema, one check: both modules use forecast.forecasts_frame's (no import cycle).
+    assert metrics.check_forecasts is forecasts_frame.check_forecasts
+    assert trading.check_forecasts is forecasts_frame.check_forecasts
 
 
 # ---------------------------------------------------------------- building blocks

@@ -1,0 +1,208 @@
+"""What the pandas-facing estimators share, and loading any of them from a model directory.
+
+:class:`SeriesEstimator` is the base of :class:`~forecast.forecaster.Forecaster` and
+:class:`~forecast.baseline.Baseline`. Both follow scikit-learn's contract: keyword-only
+hyperparameters stored unchanged in ``__init__``, every check at the start of ``fit``, learned
+state in attributes ending in ``_``, ``fit`` returns ``self``, and ``predict`` before ``fit``
+raises :class:`NotFittedError`.
+
+Prices in, prices out: whatever a model learns on, ``predict`` answers in the units of the
+data, indexed by the dates it forecasts.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+
+from forecast.data.columns import TICKER
+from forecast.data.dates import future_dates
+from forecast.data.panels import series_parts
+from forecast.data.validate import validate
+from forecast.errors import ConfigError, DataError, ModelFileError, NotFittedError
+from forecast.model_files import TOP_KEYS
+from forecast.serialization import read_model_dir
+
+__all__ = ["ESTIMATOR_KINDS", "SeriesEstimator", "load_model"]
+
+# The saved "kind" of each estimator class -> the class (filled as subclasses are defined).
+ESTIMATOR_KINDS: dict[str, type[SeriesEstimator]] = {}
+
+
+class SeriesEstimator(BaseEstimator):
+    """What both estimators share: column checks, series splitting, dates, not-fitted errors.
+
+    Each subclass names its ``_kind``, the word saved as ``"kind"`` in its model directory;
+    defining the subclass registers it, so :func:`load_model` can rebuild any of them.
+    """
+
+    _kind: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_kind" in cls.__dict__:
+            ESTIMATOR_KINDS[cls._kind] = cls
+
+    def _check_fitted(self, call: str) -> None:
+        if not hasattr(self, "fit_columns_"):
+            name = type(self).__name__
+            raise NotFittedError(
+                f"this {name} is not fitted yet; call {name}.fit(data) before {call}()."
+            )
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        """(features, targets) as lists, from the hyperparameters."""
+        targets = [self.target] if isinstance(self.target, str) else list(self.target)
+        if not targets:
+            raise ConfigError("target is empty; name at least one column, e.g. target='Close'.")
+        features = self._default_features(targets) if self.features is None else self.features
+        features = [features] if isinstance(features, str) else list(features)
+        return features, targets
+
+    def _default_features(self, targets: list[str]) -> list[str]:
+        return list(targets)
+
+    def _check_columns(self, frame: pd.DataFrame) -> None:
+        """Refuse data whose columns differ from those seen in ``fit``."""
+        missing = [c for c in self.fit_columns_ if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{type(self).__name__} was fitted on columns {self.fit_columns_} but the data "
+                f"has {list(map(str, frame.columns))} (missing {missing}); pass data with the "
+                "same columns."
+            )
+
+    def _validated(self, frame: pd.DataFrame, columns: list[str], min_length: int) -> pd.DataFrame:
+        return validate(
+            frame,
+            columns=columns,
+            nan_policy=self.nan_policy,
+            require_positive=getattr(self, "representation", "levels") != "levels",
+            min_length=min_length,
+        )
+
+    def _frame_for_output(
+        self, parts: list[tuple[str | None, pd.DataFrame]], values: list[np.ndarray]
+    ) -> pd.DataFrame:
+        """Stack per-series ``[H, K]`` forecasts into a frame indexed by future dates."""
+        frames = []
+        for (ticker, part), forecast in zip(parts, values, strict=True):
+            dates = future_dates(part.index, self.horizon)
+            out = pd.DataFrame(forecast, index=dates, columns=self.target_names_)
+            if ticker is not None:
+                out.index = pd.MultiIndex.from_arrays(
+                    [[ticker] * len(dates), dates], names=[TICKER, dates.name]
+                )
+            frames.append(out)
+        return pd.concat(frames) if len(frames) > 1 else frames[0]
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Forecast the next ``horizon`` steps after the last row of ``data``, in prices.
+
+        Parameters
+        ----------
+        data
+            Bars with the columns seen in ``fit`` (one series or a panel); only rows up to the
+            last one are used.
+
+        Returns
+        -------
+        DataFrame
+            ``[H, K]`` prices indexed by the H future dates (following the data's frequency;
+            business days for daily stock bars); a panel gives ``(ticker, Date)`` rows.
+
+        Raises
+        ------
+        NotFittedError
+            Called before ``fit``.
+        DataError
+            The data lacks the fitted columns, fails validation, or is shorter than the
+            lookback.
+        """
+        self._check_fitted("predict")
+        frame = self._prepare(data, for_fit=False)
+        parts = series_parts(frame)
+        values = []
+        for _, part in parts:
+            last_row = np.array([len(part) - 1])
+            values.append(self.forecast_rows(part, last_row)[0])
+        return self._frame_for_output(parts, values)
+
+    def _prepare(self, data: pd.DataFrame, *, for_fit: bool) -> pd.DataFrame:
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(
+                f"{type(self).__name__} expects a pandas DataFrame of bars, got "
+                f"{type(data).__name__}; load data with forecast.load(...)."
+            )
+        if not for_fit:
+            self._check_columns(data)
+        columns = self.fit_columns_ if not for_fit else self._all_columns()
+        return self._validated(data, columns, self._min_rows(for_fit))
+
+    def _all_columns(self) -> list[str]:
+        features, targets = self._columns()
+        return list(dict.fromkeys([*features, *targets]))
+
+    def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
+        """Forecast from several origins of one validated series in one batched pass.
+
+        Parameters
+        ----------
+        frame
+            One validated series (no ticker level) with the fitted columns.
+        origin_rows
+            ``[N]`` positional rows of the origins (the last observed bar of each forecast).
+
+        Returns
+        -------
+        ndarray
+            ``[N, H, K]`` forecasts in price units for the H steps after each origin.
+        """
+        raise NotImplementedError
+
+    def _restore(self, fitted: dict[str, Any], weights: dict[str, torch.Tensor] | None) -> None:
+        """Set the fitted state read from a model directory (see :func:`load_model`)."""
+        raise NotImplementedError
+
+
+def load_model(path: str | os.PathLike[str]) -> SeriesEstimator:
+    """Load any saved model directory (Forecaster or Baseline); never unpickles.
+
+    Raises
+    ------
+    ModelFileError
+        Missing files, a pickle in the directory, a wrong format version, unknown keys,
+        or weights that do not match the configuration.
+    """
+    config, weights = read_model_dir(path, expected_keys=TOP_KEYS)
+    kind = config.get("kind")
+    if kind not in ESTIMATOR_KINDS or not isinstance(config.get("params"), dict):
+        raise ModelFileError(
+            f"config.json in {str(path)!r} names model kind {kind!r}; expected one of "
+            f"{', '.join(ESTIMATOR_KINDS)}."
+        )
+    cls = ESTIMATOR_KINDS[kind]
+    params = config["params"]
+    known = set(cls().get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ModelFileError(
+            f"config.json in {str(path)!r} has unknown parameters {unknown}; it was written by "
+            "another version of forecast; save the model again with this version."
+        )
+    try:
+        model = cls(**params)
+        model._restore(config.get("fitted") or {}, weights)
+    except ModelFileError:
+        raise
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"config.json in {str(path)!r} is inconsistent ({type(exc).__name__}: {exc}); "
+            "save the model again."
+        ) from None
+    return model
