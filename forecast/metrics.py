@@ -30,12 +30,10 @@ and ``to_json(orient="records")`` keep them. The trading view lives in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.metrics import (
     mean_absolute_error,
     mean_absolute_percentage_error,
@@ -45,6 +43,12 @@ from sklearn.metrics import (
 
 from forecast.errors import ConfigError, DataError
 from forecast.forecasts_frame import FORECAST_COLUMNS, check_forecasts, point_keys
+from forecast.significance import (
+    DMResult,
+    dm_test,
+    overlap_lags,
+    overlap_lags_from_dates,
+)
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -68,7 +72,6 @@ __all__ = [
 Loss = Literal["squared", "absolute"]
 Alternative = Literal["two-sided", "less", "greater"]
 _LOSSES = ("squared", "absolute")
-_ALTERNATIVES = ("two-sided", "less", "greater")
 
 
 # ---------------------------------------------------------------- input checks
@@ -194,45 +197,28 @@ def direction_accuracy(actual: np.ndarray, predicted: np.ndarray,
 # ---------------------------------------------------------------- Diebold–Mariano
 
 
-@dataclass(frozen=True)
-class DMResult:
-    """Diebold–Mariano test of a model's losses against a baseline's.
-
-    ``statistic < 0`` means the model's loss is lower. ``h`` is the horizon whose h-1
-    autocovariances entered the variance; ``n`` the number of loss differentials.
-    """
-
-    statistic: float
-    p_value: float
-    n: int
-    h: int
-    alternative: str
-    loss: str
-
-
 def diebold_mariano(model_errors: np.ndarray, baseline_errors: np.ndarray, *, h: int = 1,
-                    loss: Loss = "squared",
+                    step: int = 1, loss: Loss = "squared",
                     alternative: Alternative = "two-sided") -> DMResult:
-    """Diebold–Mariano test with the Harvey–Leybourne–Newbold small-sample correction.
+    """Diebold–Mariano test of two forecasts' errors, sized for their overlap.
 
-    With ``d_t = L(e_model,t) - L(e_base,t)`` (``L(e) = e²`` or ``|e|``) in time order:
-
-    - ``γ_k = (1/n) Σ_{t>k} (d_t - d̄)(d_{t-k} - d̄)``, rectangular kernel:
-      ``V = γ_0 + 2 Σ_{k=1}^{h-1} γ_k``; if that is ``<= 0`` it falls back to ``V = γ_0``;
-    - ``DM = d̄ / sqrt(V / n)``, ``DM* = DM · sqrt((n + 1 - 2h + h(h-1)/n) / n)``;
-    - p from Student t with ``n - 1`` df: two-sided, ``"less"`` (H1: model better, d̄ < 0)
-      or ``"greater"`` (H1: model worse).
-
-    Degenerate cases, by rule and without warnings: ``n <= h`` (HLN factor is 0) gives NaN
-    statistic and p; identical losses (every ``d_t == 0``) give statistic 0.0 and p 1.0 for
-    every alternative; a constant non-zero ``d_t`` gives ``±inf`` and its limiting p.
+    ``d_t = L(e_model,t) - L(e_base,t)`` (``L(e) = e²`` or ``|e|``) in time order, tested by
+    :func:`forecast.significance.dm_test` with ``lags = ceil(h / step) - 1``
+    (:func:`forecast.significance.overlap_lags`): errors ``h`` bars ahead from origins
+    ``step`` bars apart overlap that many origins. The classic DM setting (consecutive
+    origins) is ``step=1``, i.e. ``h - 1`` lags; ``step >= h`` means no overlap and the test
+    is the one-sample t test of the ``d_t``. See :mod:`forecast.significance` for the
+    variance (rectangular kernel floored at γ₀), the Harvey–Leybourne–Newbold correction and
+    the Student-t reference.
 
     Parameters
     ----------
     model_errors, baseline_errors
         ``actual - predicted`` on the same points, in time order, shape ``[n]``, price units.
     h
-        Forecast horizon of these errors (step h errors are (h-1)-dependent).
+        Forecast horizon of these errors, in bars.
+    step
+        Bars between consecutive origins (default 1).
     loss
         ``"squared"`` (default) or ``"absolute"``.
     alternative
@@ -241,52 +227,27 @@ def diebold_mariano(model_errors: np.ndarray, baseline_errors: np.ndarray, *, h:
     Returns
     -------
     DMResult
-        ``statistic`` (DM*, negative = model better), ``p_value``, ``n``, ``h``,
-        ``alternative``, ``loss``.
+        ``statistic`` (DM*, negative = model better), ``p_value``, ``n``, ``lags``
+        (``n_independent``, ``h``), ``alternative``, ``loss``.
 
     Raises
     ------
     DataError
         Arrays of different or zero length, or non-finite values.
     ConfigError
-        Unknown ``loss`` or ``alternative``, or ``h`` not an integer >= 1.
+        Unknown ``loss`` or ``alternative``, or ``h``/``step`` not integers >= 1.
     """
     e_model, e_base = _arrays(model_errors, baseline_errors,
                               names=("model_errors", "baseline_errors"))
     _check_option(loss, _LOSSES, "loss")
-    return _dm(_loss(e_model, loss) - _loss(e_base, loss), h, loss, alternative)
+    if not isinstance(h, int | np.integer) or isinstance(h, bool) or h < 1:
+        raise ConfigError(f"h must be an integer horizon >= 1, not {h!r}.")
+    return dm_test(_loss(e_model, loss) - _loss(e_base, loss), lags=overlap_lags(h, step),
+                   alternative=alternative, loss=loss)
 
 
 def _loss(errors: np.ndarray, loss: str) -> np.ndarray:
     return errors**2 if loss == "squared" else np.abs(errors)
-
-
-def _dm(d: np.ndarray, h: int, loss: str, alternative: str) -> DMResult:
-    _check_option(alternative, _ALTERNATIVES, "alternative")
-    if not isinstance(h, int | np.integer) or h < 1:
-        raise ConfigError(f"h must be an integer horizon >= 1, not {h!r}.")
-    n, h = int(d.size), int(h)
-    if n <= h:
-        return DMResult(math.nan, math.nan, n, h, alternative, loss)
-    if np.all(d == d[0]):  # zero variance: decided by rule, not by dividing by zero
-        if d[0] == 0:
-            return DMResult(0.0, 1.0, n, h, alternative, loss)
-        statistic = math.copysign(math.inf, float(d[0]))
-    else:
-        deviation = d - d.mean()
-        gamma = [float(deviation[k:] @ deviation[: n - k]) / n for k in range(h)]
-        variance = gamma[0] + 2.0 * sum(gamma[1:])
-        if variance <= 0:  # the rectangular kernel is not guaranteed positive
-            variance = gamma[0]
-        hln = math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-        statistic = float(d.mean()) / math.sqrt(variance / n) * hln
-    if alternative == "two-sided":
-        p_value = 2.0 * float(stats.t.sf(abs(statistic), n - 1))
-    elif alternative == "less":
-        p_value = float(stats.t.cdf(statistic, n - 1))
-    else:
-        p_value = float(stats.t.sf(statistic, n - 1))
-    return DMResult(statistic, min(p_value, 1.0), n, h, alternative, loss)
 
 
 def _differentials(paired: pd.DataFrame, loss: str) -> pd.Series:
@@ -296,10 +257,21 @@ def _differentials(paired: pd.DataFrame, loss: str) -> pd.Series:
     return pd.Series(model - base, index=paired.index)
 
 
-def _dm_by_origin(paired: pd.DataFrame, loss: str, h: int) -> DMResult:
-    """DM on one differential per origin date: the mean over that origin's steps and tickers."""
-    d = _differentials(paired, loss).groupby(paired["origin"], sort=True).mean()
-    return _dm(d.to_numpy(), h, loss, "two-sided")
+def _dm_by_origin(paired: pd.DataFrame, loss: str) -> DMResult:
+    """DM on one differential per origin date: the mean over that origin's steps and tickers.
+
+    Lags come from the dates (:func:`forecast.significance.overlap_lags_from_dates`): an
+    origin overlaps the later origins that fall before the last date it forecasts.
+    """
+    by_origin = paired["origin"]
+    d = _differentials(paired, loss).groupby(by_origin, sort=True).mean()
+    last_target = paired.groupby(by_origin, sort=True)["target_date"].max()
+    lags = overlap_lags_from_dates(last_target.index, last_target.to_numpy())
+    return dm_test(d.to_numpy(), lags=lags, alternative="two-sided", loss=loss)
+
+
+def _untested(loss: str) -> DMResult:
+    return DMResult(math.nan, math.nan, 0, 0, "two-sided", loss)
 
 
 # ---------------------------------------------------------------- tables
@@ -331,12 +303,16 @@ def summarize(forecasts: pd.DataFrame, *, baseline: str = "naive",
 
     Columns: ``model``, ``mae``, ``rmse`` (price units), ``mape`` (percent), ``r2``, ``mase``,
     ``theil_u``, ``direction_accuracy`` (fraction), ``dm_stat``, ``dm_pvalue`` (NaN for the
-    baseline itself), ``n_points``. Sorted by MASE (best first), so the
-    baseline's row (MASE 1.0) splits the models that beat it from the ones that do not.
+    baseline itself), ``dm_origins`` (differentials the test used), ``dm_lags``
+    (autocovariance lags their overlap needs), ``n_points``. Sorted by MASE (best first), so
+    the baseline's row (MASE 1.0) splits the models that beat it from the ones that do not.
 
-    The DM test here is the OVERALL one: rows at different steps of one origin overlap, so
-    the differentials are averaged per origin (over steps and tickers) and tested with
-    ``h = H`` (lags up to H-1), two-sided. :func:`per_step` gives the per-step tests.
+    The DM test here is the OVERALL one: rows at different steps of one origin share shocks,
+    so the differentials are averaged per origin (over steps and tickers, which also pools a
+    panel's same-day errors) and tested two-sided by
+    :func:`forecast.significance.dm_test` with the lags the origins' overlap needs, read
+    from the dates: ``ceil(H / step) - 1`` on a regular grid, so 0 (non-overlapping origins)
+    with the backtest's default ``step = H``. :func:`per_step` gives the per-step tests.
 
     Parameters
     ----------
@@ -368,20 +344,19 @@ def summarize(forecasts: pd.DataFrame, *, baseline: str = "naive",
     frame = check_forecasts(forecasts)
     _check_option(loss, _LOSSES, "loss")
     _require_baseline(frame, baseline)
-    horizon = int(frame["step"].max())
     rows = {}
     for model in frame["model"].unique():
         paired = _paired(frame, model, baseline)
         y, y_hat = paired["actual"].to_numpy(), paired["predicted"].to_numpy()
         y0 = paired["origin_price"].to_numpy()
-        dm = (DMResult(math.nan, math.nan, 0, horizon, "two-sided", loss) if model == baseline
-              else _dm_by_origin(paired, loss, horizon))
+        dm = _untested(loss) if model == baseline else _dm_by_origin(paired, loss)
         rows[model] = {
             "mae": mae(y, y_hat), "rmse": rmse(y, y_hat), "mape": mape(y, y_hat),
             "r2": r2(y, y_hat), "mase": mase(y, y_hat, paired["baseline"].to_numpy()),
             "theil_u": theil_u(y, y_hat, y0),
             "direction_accuracy": direction_accuracy(y, y_hat, y0),
-            "dm_stat": dm.statistic, "dm_pvalue": dm.p_value, "n_points": len(paired),
+            "dm_stat": dm.statistic, "dm_pvalue": dm.p_value, "dm_origins": dm.n,
+            "dm_lags": dm.lags, "n_points": len(paired),
         }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model").reset_index()
     return table.sort_values("mase", kind="stable", na_position="last", ignore_index=True)
@@ -392,9 +367,10 @@ def per_step(forecasts: pd.DataFrame, *, baseline: str | None = "naive",
     """Error by horizon step: one row per (model, step).
 
     Columns ``model``, ``step``, ``mae``, ``rmse`` (price units) and ``n_points``; unless
-    ``baseline`` is None, also ``mase`` and the per-step DM test ``dm_stat``/``dm_pvalue``
-    (two-sided; step h errors are (h-1)-dependent, so lags up to h-1; one differential per
-    origin, averaged over tickers).
+    ``baseline`` is None, also ``mase`` and the per-step DM test ``dm_stat``/``dm_pvalue``/
+    ``dm_lags`` (two-sided; one differential per origin, averaged over tickers; step-k errors
+    of origins ``step`` bars apart overlap ``ceil(k / step) - 1`` origins, read from the
+    dates as in :func:`summarize`).
     ``table.pivot(index="model", columns="step", values="mae")`` is the model x step grid.
     """
     frame = check_forecasts(forecasts)
@@ -410,10 +386,9 @@ def per_step(forecasts: pd.DataFrame, *, baseline: str | None = "naive",
             row = {"model": model, "step": int(step), "mae": mae(y, y_hat),
                    "rmse": rmse(y, y_hat), "n_points": len(group)}
             if baseline is not None:
-                dm = (DMResult(math.nan, math.nan, 0, int(step), "two-sided", loss)
-                      if model == baseline else _dm_by_origin(group, loss, int(step)))
+                dm = _untested(loss) if model == baseline else _dm_by_origin(group, loss)
                 row |= {"mase": mase(y, y_hat, group["baseline"].to_numpy()),
-                        "dm_stat": dm.statistic, "dm_pvalue": dm.p_value}
+                        "dm_stat": dm.statistic, "dm_pvalue": dm.p_value, "dm_lags": dm.lags}
             rows.append(row)
     return pd.DataFrame(rows).sort_values(["model", "step"], ignore_index=True)
 
@@ -429,11 +404,13 @@ def verdict(metrics: pd.DataFrame | pd.Series, model: str, alpha: float = 0.05, 
     """One plain sentence: does ``model`` beat the baseline, by MASE and the DM test?
 
     ``metrics`` is a :func:`summarize` table (``model`` as a column or as the index) or one
-    of its rows. "Beats" needs a DM p-value
-    below ``alpha`` with a negative statistic (lower loss); a p-value below ``alpha`` with a
-    positive statistic is "significantly worse"; anything else "does not beat". The DM loss
-    is the one ``summarize`` used (squared by default) while MASE is absolute, so on rare
-    data the two can point different ways: the sentence reports both.
+    of its rows. "Beats" needs a DM p-value below ``alpha`` with a negative statistic (lower
+    loss); a p-value below ``alpha`` with a positive statistic is "significantly worse";
+    anything else "does not beat". The DM loss is the one ``summarize`` used (squared by
+    default) while MASE is absolute, so on rare data the two can point different ways: the
+    sentence reports both. When the row has ``dm_origins``/``dm_lags`` the sentence also
+    names the test, how it handled the horizon and how many independent points it rests on,
+    e.g. "(Diebold–Mariano on 50 non-overlapping origins)", so a reader can judge it.
     """
     if isinstance(metrics, pd.DataFrame):
         names = metrics["model"] if "model" in metrics.columns else metrics.index.to_series()
@@ -453,11 +430,26 @@ def verdict(metrics: pd.DataFrame | pd.Series, model: str, alpha: float = 0.05, 
         return f"{model} is {name} itself ({score}); there is nothing to test."
     if math.isnan(p):
         return (f"{model} cannot be tested against {name}: {score}, DM p undefined "
-                "(fewer origins than the horizon needs).")
+                "(fewer than two non-overlapping origins).")
     level = f"{alpha * 100:g}%"
+    basis = _test_basis(metrics)
     if p < alpha and statistic < 0:
-        return f"{model} beats {name}: {score}, DM p {_format_p(p)} (better at the {level} level)."
+        return (f"{model} beats {name}: {score}, DM p {_format_p(p)} "
+                f"(better at the {level} level{basis}).")
     if p < alpha and statistic > 0:
         return (f"{model} is significantly worse than {name}: {score}, DM p {_format_p(p)} "
-                f"(worse at the {level} level).")
+                f"(worse at the {level} level{basis}).")
+    if basis:
+        return f"{model} does not beat {name}: {score}, DM p {_format_p(p)} ({basis[2:]})."
     return f"{model} does not beat {name}: {score}, DM p {_format_p(p)}."
+
+
+def _test_basis(row: pd.Series) -> str:
+    """``"; Diebold–Mariano on 50 non-overlapping origins"``, or "" for rows without it."""
+    if not {"dm_origins", "dm_lags"} <= set(row.index) or pd.isna(row["dm_origins"]):
+        return ""
+    result = DMResult(math.nan, math.nan, int(row["dm_origins"]), int(row["dm_lags"]))
+    if result.lags == 0:
+        return f"; Diebold–Mariano on {result.n} non-overlapping origins"
+    return (f"; Diebold–Mariano on {result.n} overlapping origins, {result.lags} lags, "
+            f"about {result.n_independent} independent")

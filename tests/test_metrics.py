@@ -28,6 +28,7 @@ from forecast.metrics import (
     theil_u,
     verdict,
 )
+from forecast.significance import dm_test, overlap_lags
 
 DATES = pd.bdate_range("2024-01-01", periods=600)
 
@@ -106,7 +107,8 @@ def test_summary_is_sorted_by_mase_with_naive_present():
     table = summarize(hand_frame())
     assert list(table["model"]) == ["model", "naive"]
     assert list(table.columns) == ["model", "mae", "rmse", "mape", "r2", "mase", "theil_u",
-                                   "direction_accuracy", "dm_stat", "dm_pvalue", "n_points"]
+                                   "direction_accuracy", "dm_stat", "dm_pvalue", "dm_origins",
+                                   "dm_lags", "n_points"]
 
 
 def test_array_metrics_by_hand():
@@ -141,7 +143,7 @@ def test_per_step_by_hand():
     assert row(table, "naive", 2)["rmse"] == pytest.approx(math.sqrt((1 + 9) / 2))
     assert (table["mase"] == 1.0).all()
     assert list(table.columns) == ["model", "step", "mae", "rmse", "n_points", "mase",
-                                   "dm_stat", "dm_pvalue"]
+                                   "dm_stat", "dm_pvalue", "dm_lags"]
     plain = per_step(frame.assign(model="lstm"), baseline=None)  # no naive needed
     assert list(plain.columns) == ["model", "step", "mae", "rmse", "n_points"]
 
@@ -178,11 +180,30 @@ def test_dm_h1_by_hand():
     assert less.p_value == pytest.approx(t3_two_sided_p(math.sqrt(2)) / 2)
 
 
-def test_dm_h2_adds_the_lag1_autocovariance():
-    # same d; γ1 = ((1)(-2) + (1)(1) + (0)(1)) / 4 = -0.25; V = 1.5 + 2(-0.25) = 1; DM = -2
-    # HLN (n=4, h=2): sqrt((4 + 1 - 4 + 2/4) / 4) = sqrt(0.375);  DM* = -2 sqrt(0.375)
+def test_dm_h2_adds_a_positive_lag1_autocovariance():
+    # squared losses: model [0, 0, 0, 0], naive [3, 1, 0, 0] -> d = [-3, -1, 0, 0], d̄ = -1
+    # dev [-2, 0, 1, 1]: γ0 = 6/4 = 1.5, γ1 = (0 + 0 + 1) / 4 = 0.25; V = 1.5 + 0.5 = 2
+    # DM = -1 / sqrt(2 / 4) = -sqrt(2); HLN (n=4, h=2): sqrt((4 + 1 - 4 + 2/4) / 4) = sqrt(0.375)
+    # DM* = -sqrt(0.75); t with ceil(4 / 2) - 1 = 1 df (Cauchy): p = 1 - 2 atan(|t|) / π
+    result = diebold_mariano([0.0, 0.0, 0.0, 0.0], [math.sqrt(3), 1.0, 0.0, 0.0], h=2)
+    assert result.statistic == pytest.approx(-math.sqrt(0.75))
+    assert result.p_value == pytest.approx(1 - 2 * math.atan(math.sqrt(0.75)) / math.pi)
+    assert (result.lags, result.n_independent) == (1, 2)
+
+
+def test_dm_long_run_variance_never_falls_below_gamma0():
+    # d = [-3, 0, 0, -1]: γ1 = -0.25 would give V = 1.5 - 0.5 = 1 < γ0 = 1.5; the floor keeps
+    # V = γ0, so DM = -1 / sqrt(1.5 / 4) · sqrt(0.375) = -1 (the old code gave -sqrt(1.5))
     result = diebold_mariano([1.0, -1.0, 2.0, 0.0], [2.0, 1.0, -2.0, 1.0], h=2)
-    assert result.statistic == pytest.approx(-2 * math.sqrt(0.375))
+    assert result.statistic == pytest.approx(-1.0)
+
+
+def test_dm_step_sets_the_lags():
+    errors, other = np.arange(1.0, 13.0), np.arange(12.0, 0.0, -1.0)
+    assert diebold_mariano(errors, other, h=5).lags == 4  # consecutive origins
+    assert diebold_mariano(errors, other, h=5, step=2).lags == 2
+    assert diebold_mariano(errors, other, h=5, step=5).lags == 0
+    assert diebold_mariano(errors, other, h=5, step=7).lags == 0
 
 
 def test_dm_absolute_loss_by_hand():
@@ -235,26 +256,62 @@ def test_summarize_dm_on_overlapping_horizons():
 def test_overall_dm_tests_one_mean_differential_per_origin():
     prices = random_walk(60, 9)
     models = {"naive": naive, "half": lambda p, i, s: (p[i] + p[i + s]) / 2}
-    frame = tidy(prices, models, horizon=2)
+    frame = tidy(prices, models, horizon=2)  # consecutive origins: step-2 forecasts overlap
     half, base = frame[frame["model"] == "half"], frame[frame["model"] == "naive"]
     d = (((half["actual"] - half["predicted"]) ** 2).to_numpy()
          - ((base["actual"] - base["predicted"]) ** 2).to_numpy()).reshape(-1, 2).mean(axis=1)
     n, h, dev = len(d), 2, d - d.mean()  # the docstring's formulas, written out again
-    variance = (dev @ dev + 2 * dev[1:] @ dev[:-1]) / n
+    variance = max(dev @ dev + 2 * dev[1:] @ dev[:-1], dev @ dev) / n
     expected = d.mean() / math.sqrt(variance / n) * math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-    assert row(summarize(frame), "half")["dm_stat"] == pytest.approx(expected)
+    overall = row(summarize(frame), "half")
+    assert overall["dm_stat"] == pytest.approx(expected)
+    assert (overall["dm_origins"], overall["dm_lags"]) == (n, 1)
     step2 = diebold_mariano((half["actual"] - half["predicted"])[half["step"] == 2],
                             (base["actual"] - base["predicted"])[base["step"] == 2], h=2)
     assert row(per_step(frame), "half", 2)["dm_stat"] == pytest.approx(step2.statistic)
+    assert row(per_step(frame), "half", 1)["dm_lags"] == 0
+
+
+@pytest.mark.parametrize(("horizon", "stride", "overall", "by_step"), [
+    (5, 1, 4, [0, 1, 2, 3, 4]),  # step < horizon: every later origin inside the span
+    (5, 2, 2, [0, 0, 1, 1, 2]),  # ceil(k / 2) - 1
+    (5, 5, 0, [0, 0, 0, 0, 0]),  # step = horizon (the backtest's default): no overlap
+    (3, 4, 0, [0, 0, 0]),  # step > horizon: bars between forecasts, no overlap
+])
+def test_tables_take_the_lags_from_the_overlap(horizon, stride, overall, by_step):
+    prices = random_walk(120, 2)
+    noise = np.random.default_rng(2).normal(0.0, 1.0, 120)
+    frame = tidy(prices, {"naive": naive, "noisy": lambda p, i, s: p[i] + noise[i]},
+                 horizon=horizon, stride=stride)
+    assert row(summarize(frame), "noisy")["dm_lags"] == overall
+    steps = per_step(frame)
+    assert steps.loc[steps["model"] == "noisy", "dm_lags"].tolist() == by_step
+
+
+def test_overlap_of_a_non_overlapping_grid_does_not_collapse_the_statistic():
+    # The reported failure: 50 origins, one every 5 bars (no overlap), tested with 4 lags of a
+    # rectangular kernel, whose negative sample autocovariances cancelled γ0 (DM = 26.9).
+    # Per-origin differentials with that shape: a small mean under over-differenced noise,
+    # whose γ1 ≈ -γ0/2 makes the rectangular sum γ0 + 2(γ1 + ... + γ4) nearly vanish.
+    z = np.random.default_rng(9).normal(0.0, 0.1, 51)
+    d = 0.01 + np.diff(z)
+    dev = d - d.mean()
+    rectangular = sum((1 if k == 0 else 2) * dev[k:] @ dev[: 50 - k] for k in range(5)) / 50
+    assert 0 < rectangular < 0.05 * (dev @ dev / 50)  # the old estimator collapses here
+    old_statistic = d.mean() / math.sqrt(abs(rectangular) / 50)
+    new = dm_test(d, lags=overlap_lags(horizon=5, step=5))
+    assert new.lags == 0 and abs(new.statistic) < abs(old_statistic) / 4
+    assert dm_test(d, lags=4).statistic == pytest.approx(
+        d.mean() / math.sqrt(dev @ dev / 50 / 50) * math.sqrt((50 + 1 - 10 + 20 / 50) / 50))
 
 
 @pytest.mark.filterwarnings("error")
 def test_dm_degenerate_cases_follow_the_rules():
     errors = np.array([1.0, -2.0, 0.5])
-    assert diebold_mariano(errors, errors) == DMResult(0.0, 1.0, 3, 1, "two-sided", "squared")
+    assert diebold_mariano(errors, errors) == DMResult(0.0, 1.0, 3, 0, "two-sided", "squared")
     single = diebold_mariano([1.0], [2.0])
     assert math.isnan(single.statistic) and math.isnan(single.p_value) and single.n == 1
-    assert math.isnan(diebold_mariano(errors, 2 * errors, h=3).statistic)  # n <= h
+    assert math.isnan(diebold_mariano(errors, 2 * errors, h=3).statistic)  # 1 independent
     constant = diebold_mariano([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])  # d = -1 every time
     assert constant.statistic == -math.inf and constant.p_value == 0.0
 
@@ -288,6 +345,18 @@ def test_verdict_sentences():
     # better but not at 1%: the level follows alpha
     assert verdict(metrics_row(0.9, -2.0, 0.03), "gru", alpha=0.01) == (
         "gru does not beat the naive random walk: MASE 0.90, DM p = 0.03.")
+
+
+def test_verdict_names_the_test_and_the_points_it_rests_on():
+    row_ = metrics_row(1.04, 0.5, 0.62)
+    assert verdict(pd.concat([row_, pd.Series({"dm_origins": 50, "dm_lags": 0})]), "lstm") == (
+        "lstm does not beat the naive random walk: MASE 1.04, DM p = 0.62 "
+        "(Diebold–Mariano on 50 non-overlapping origins).")
+    overlapping = pd.concat([metrics_row(0.81, -3.1, 0.003),
+                             pd.Series({"dm_origins": 246, "dm_lags": 4})])
+    assert verdict(overlapping, "lstm") == (
+        "lstm beats the naive random walk: MASE 0.81, DM p = 0.003 (better at the 5% level; "
+        "Diebold–Mariano on 246 overlapping origins, 4 lags, about 50 independent).")
 
 
 def test_verdict_reads_a_summary_table():
