@@ -425,6 +425,8 @@ def _test_size_from(calendar: pd.DatetimeIndex, test_start: object) -> int:
         first_date = pd.Timestamp(test_start)  # type: ignore[arg-type]
     except (ValueError, TypeError):
         raise ConfigError(f"test_start={test_start!r} is not a date; use YYYY-MM-DD.") from None
+    if calendar.tz is not None and first_date.tzinfo is None:
+        first_date = first_date.tz_localize(calendar.tz)  # wall-clock time in the data's zone
     first = int(calendar.searchsorted(first_date))
     if first >= len(calendar) or first == 0:
         raise DataError(
@@ -461,6 +463,7 @@ def _validate_once(
         columns=columns,
         nan_policy=estimator.nan_policy,
         require_positive=representation != "levels",
+        require_moves=True,
     )
     frame.attrs["name"] = data.attrs.get("name", "data")
     return frame

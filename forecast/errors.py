@@ -21,7 +21,9 @@
                                        or shapes that disagree with its config
 
     DataWarning (UserWarning)          validation changed the data (dropped or filled rows,
-                                       repaired bars) and says exactly what it did
+                                       repaired bars) or found something to look at (a gap
+                                       of months in the dates, offsets no zone explains) and
+                                       says exactly what and where
 
 Every message is one sentence that names the problem and the fix.
 """
@@ -69,4 +71,4 @@ class ModelFileError(ForecastError):
 
 
 class DataWarning(UserWarning):
-    """Emitted when validation changes the data; the message says what changed and where."""
+    """Emitted when loading or validation changes the data or finds a gap; says what and where."""

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
+from forecast.data.calendars import describe_calendar
 from forecast.data.columns import TICKER
 from forecast.data.dates import future_dates
 from forecast.data.panels import series_parts
@@ -77,29 +78,41 @@ class SeriesEstimator(BaseEstimator):
                 "same columns."
             )
 
-    def _validated(self, frame: pd.DataFrame, columns: list[str], min_length: int) -> pd.DataFrame:
+    def _validated(
+        self, frame: pd.DataFrame, columns: list[str], min_length: int, *, for_fit: bool
+    ) -> pd.DataFrame:
         return validate(
             frame,
             columns=columns,
             nan_policy=self.nan_policy,
             require_positive=getattr(self, "representation", "levels") != "levels",
+            require_moves=for_fit,  # a flat window to predict from is fine; flat training is not
             min_length=min_length,
         )
 
     def _frame_for_output(
-        self, parts: list[tuple[str | None, pd.DataFrame]], values: list[np.ndarray]
+        self,
+        parts: list[tuple[str | None, pd.DataFrame]],
+        values: list[np.ndarray],
+        calendar: str | None = None,
     ) -> pd.DataFrame:
-        """Stack per-series ``[H, K]`` forecasts into a frame indexed by future dates."""
+        """Stack per-series ``[H, K]`` forecasts into a frame indexed by future dates.
+
+        ``calendar`` (the data's ``attrs["calendar"]``, set by ``load``) is the exchange whose
+        sessions the dates follow; the frame's ``attrs["calendar"]`` says how they were stepped.
+        """
         frames = []
         for (ticker, part), forecast in zip(parts, values, strict=True):
-            dates = future_dates(part.index, self.horizon)
+            dates = future_dates(part.index, self.horizon, calendar=calendar)
             out = pd.DataFrame(forecast, index=dates, columns=self.target_names_)
             if ticker is not None:
                 out.index = pd.MultiIndex.from_arrays(
                     [[ticker] * len(dates), dates], names=[TICKER, dates.name]
                 )
             frames.append(out)
-        return pd.concat(frames) if len(frames) > 1 else frames[0]
+        out = pd.concat(frames) if len(frames) > 1 else frames[0]
+        out.attrs["calendar"] = describe_calendar(calendar)
+        return out
 
     def predict(self, data: pd.DataFrame) -> pd.DataFrame:
         """Forecast the next ``horizon`` steps after the last row of ``data``, in prices.
@@ -114,7 +127,9 @@ class SeriesEstimator(BaseEstimator):
         -------
         DataFrame
             ``[H, K]`` prices indexed by the H future dates (following the data's frequency;
-            business days for daily stock bars); a panel gives ``(ticker, Date)`` rows.
+            trading days for daily stock bars: the sessions of ``data.attrs["calendar"]``,
+            which ``load`` sets, else weekdays), in the data's time zone; a panel gives
+            ``(ticker, Date)`` rows. ``attrs["calendar"]`` says how the dates were stepped.
 
         Raises
         ------
@@ -131,7 +146,7 @@ class SeriesEstimator(BaseEstimator):
         for _, part in parts:
             last_row = np.array([len(part) - 1])
             values.append(self.forecast_rows(part, last_row)[0])
-        return self._frame_for_output(parts, values)
+        return self._frame_for_output(parts, values, frame.attrs.get("calendar"))
 
     def _prepare(self, data: pd.DataFrame, *, for_fit: bool) -> pd.DataFrame:
         if not isinstance(data, pd.DataFrame):
@@ -142,7 +157,7 @@ class SeriesEstimator(BaseEstimator):
         if not for_fit:
             self._check_columns(data)
         columns = self.fit_columns_ if not for_fit else self._all_columns()
-        return self._validated(data, columns, self._min_rows(for_fit))
+        return self._validated(data, columns, self._min_rows(for_fit), for_fit=for_fit)
 
     def _all_columns(self) -> list[str]:
         features, targets = self._columns()

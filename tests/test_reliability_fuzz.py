@@ -233,8 +233,7 @@ def assert_finite(values: Any, what: str) -> None:
 
 
 def assert_clean_frame(frame: pd.DataFrame) -> None:
-    assert isinstance(frame.index, pd.DatetimeIndex)
-    assert frame.index.tz is None
+    assert isinstance(frame.index, pd.DatetimeIndex)  # naive, or aware in one zone (kept)
     assert frame.index.is_monotonic_increasing and frame.index.is_unique
     assert len(frame) > 0
     assert_finite(frame[[c for c in OHLCV if c in frame.columns]], "the loaded frame")

@@ -131,12 +131,12 @@ def test_absurd_magnitudes_refused() -> None:
         fc.validate(frame, columns=["Close"])
 
 
-def test_tz_aware_index_becomes_naive_wall_time() -> None:
+def test_tz_aware_index_keeps_its_zone() -> None:
     frame = bars()
     frame.index = frame.index.tz_localize("America/New_York")
     out = fc.validate(frame, columns=OHLC)
-    assert out.index.tz is None
-    assert out.index[0] == pd.Timestamp("2024-01-01")
+    assert str(out.index.tz) == "America/New_York"
+    assert out.index[0] == pd.Timestamp("2024-01-01", tz="America/New_York")
 
 
 def test_input_is_never_modified() -> None:
@@ -154,3 +154,31 @@ def test_panel_validated_per_ticker() -> None:
     assert list(out.index.names) == ["ticker", "Date"]
     with pytest.raises(DataError, match=r"\[B\] has 8 usable rows but at least 9"):
         fc.validate(panel, columns=OHLC, min_length=9)
+
+
+def test_constant_series_is_refused_saying_why() -> None:
+    frame = fc.load("KO")
+    frame[OHLC] = 40.25
+    with pytest.raises(DataError, match=r"'Open' of KO is constant \(40.25 on all 1259 rows\).*"
+                       r"it cannot be scored"):
+        fc.validate(frame, columns=OHLC, name="KO", require_moves=True)
+    fc.validate(frame.iloc[-5:], columns=OHLC)  # a flat window to predict from is fine
+    with pytest.raises(DataError, match="is constant"):
+        fc.load(frame)
+    with pytest.raises(DataError, match="is constant"):
+        fc.backtest(fc.Baseline("naive"), frame, test_size=20, folds=2)
+
+
+def test_gap_of_months_is_reported_with_its_dates() -> None:
+    frame = fc.load("XOM")
+    cut = frame.loc[(frame.index < "2015-03-02") | (frame.index >= "2015-07-01")]
+    with pytest.warns(DataWarning, match=r"1 gap\(s\) in the dates over 10 times the usual step "
+                      r"\(1 day\): 2015-02-27 to 2015-07-01 \(124 days\)"):
+        fc.validate(cut, columns=OHLC, name="XOM")
+
+
+def test_holidays_and_long_weekends_are_not_gaps() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("AAPL", "MSFT", "APTV"):
+            fc.load(name)

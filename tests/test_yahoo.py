@@ -136,7 +136,7 @@ def test_tz_aware_daily_index_keeps_the_local_date(
     assert fake.n_calls == 2
 
 
-def test_tz_aware_intraday_index_keeps_wall_time_across_dst(
+def test_tz_aware_intraday_index_keeps_its_zone_across_dst(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # US clocks moved forward on 2024-03-10: 09:30 New York is 14:30 UTC before, 13:30 after.
@@ -150,9 +150,9 @@ def test_tz_aware_intraday_index_keeps_wall_time_across_dst(
 
     frame = fetch(["AAPL"], interval="1h")["AAPL"]
 
-    assert frame.index.name == "Date" and frame.index.tz is None
+    assert frame.index.name == "Date" and str(frame.index.tz) == NEW_YORK
     assert list(frame.index.strftime("%Y-%m-%d %H:%M")) == stamps
-    assert fake.calls[-1]["interval"] == "1h"
+    assert fake.calls[-1]["interval"] == "1h" and fake.calls[-1]["ignore_tz"] is False
 
 
 def test_single_level_columns_for_one_ticker_are_accepted(

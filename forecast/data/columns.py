@@ -1,9 +1,9 @@
 """Column and index names: every source is normalised to one spelling here.
 
-The canonical frame has a ``DatetimeIndex`` named ``"Date"`` (tz-naive, in the exchange's
-local wall-clock time) and the columns ``Open, High, Low, Close`` plus, when present,
-``Adj Close`` and ``Volume``. A panel of several tickers is the same frame with a two-level
-index ``(ticker, Date)``.
+The canonical frame has a ``DatetimeIndex`` named ``"Date"`` (naive wall-clock time, or aware
+when the source carries a zone: see :mod:`forecast.data.timestamps`) and the columns
+``Open, High, Low, Close`` plus, when present, ``Adj Close`` and ``Volume``. A panel of
+several tickers is the same frame with a two-level index ``(ticker, Date)``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from forecast.data.timestamps import parse_dates
 from forecast.errors import DataError
 
 __all__ = [
@@ -49,6 +50,7 @@ _ALIASES: dict[str, str] = {
     "timestamp": DATE,
     "time": DATE,
     "ticker": TICKER,
+    "tickersymbol": TICKER,
     "symbol": TICKER,
     "name": TICKER,
 }
@@ -58,12 +60,20 @@ def _key(name: object) -> str:
     return re.sub(r"[\s_\-.]+", "", str(name)).lower()
 
 
-def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def normalise_columns(
+    frame: pd.DataFrame,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    tz: str | None = None,
+    label: str = "the data",
+) -> pd.DataFrame:
     """Return ``frame`` with OHLCV columns renamed to their canonical spelling.
 
     ``open``, ``OPEN``, ``Adj Close``, ``adj_close``, ``Datetime`` and the like are all
     recognised; unknown columns keep their names. A ``Date``/``Datetime`` column or index
-    becomes the ``DatetimeIndex`` (see :func:`set_date_index`).
+    becomes the ``DatetimeIndex`` (see :func:`set_date_index`, which takes ``date_format``,
+    ``dayfirst``, ``tz`` and ``label``).
 
     Raises
     ------
@@ -84,14 +94,22 @@ def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.rename(columns=renamed)
     if out.index.name is not None and _ALIASES.get(_key(out.index.name)) == DATE:
         out.index.name = DATE
-    return set_date_index(out)
+    return set_date_index(out, date_format=date_format, dayfirst=dayfirst, tz=tz, label=label)
 
 
-def set_date_index(frame: pd.DataFrame) -> pd.DataFrame:
-    """Move a ``Date`` column into the index and parse it; drop timezones (keep wall time).
+def set_date_index(
+    frame: pd.DataFrame,
+    *,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    tz: str | None = None,
+    label: str = "the data",
+) -> pd.DataFrame:
+    """Move a ``Date`` column into the index and parse it, keeping any time zone.
 
-    Timezone-aware stamps (yfinance's intraday bars) are converted to naive stamps in their
-    own local time, so a daily bar dated 2024-01-02 stays 2024-01-02 whatever the exchange.
+    Day-first/month-first order and UTC offsets are decided by
+    :func:`forecast.data.timestamps.parse_dates` (``date_format``, ``dayfirst`` and ``tz`` are
+    passed to it); an index that already holds stamps is only converted when ``tz`` is given.
     """
     out = frame
     if DATE in out.columns:
@@ -108,16 +126,11 @@ def set_date_index(frame: pd.DataFrame) -> pd.DataFrame:
                 f"convert them first, e.g. pd.to_datetime(frame[{DATE!r}], unit='s') for Unix "
                 "seconds."
             )
-        try:
-            parsed = pd.to_datetime(out.index, utc=False, format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise DataError(
-                f"the {DATE!r} column holds values that are not dates ({exc}); "
-                "fix or remove those rows."
-            ) from None
+    if not isinstance(out.index, pd.DatetimeIndex) or tz is not None:
+        parsed = parse_dates(
+            out.index, date_format=date_format, dayfirst=dayfirst, tz=tz, label=label
+        )
         out = out.set_axis(parsed, axis=0)
-    if isinstance(out.index, pd.DatetimeIndex) and out.index.tz is not None:
-        out = out.set_axis(out.index.tz_localize(None), axis=0)
     out.index.name = DATE
     return out
 
@@ -126,7 +139,7 @@ def _looks_like_dates(index: pd.Index) -> bool:
     if len(index) == 0 or index.dtype.kind in "iufb":
         return False
     try:
-        pd.to_datetime(index[:5], format="mixed")
+        pd.to_datetime(index[:5], format="mixed", utc=True)
     except (ValueError, TypeError):
         return False
     return True

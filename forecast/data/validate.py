@@ -3,7 +3,8 @@
 ``validate`` is called by ``load`` and again by every estimator before it fits or predicts,
 so the rules below hold everywhere downstream:
 
-- a tz-naive, strictly increasing ``DatetimeIndex`` (unsorted or duplicated dates are errors);
+- a strictly increasing ``DatetimeIndex`` (unsorted or duplicated dates are errors), naive
+  or aware: a time zone is kept as it came;
 - the requested columns exist and are numeric;
 - NaN and +/-inf are handled by an explicit ``nan_policy``: ``"drop"`` (default) removes the
   rows, ``"ffill"`` carries the last valid value forward, ``"error"`` refuses; whatever was
@@ -12,6 +13,13 @@ so the rules below hold everywhere downstream:
   ``bad_bars`` chooses ``"repair"`` (default: widen High/Low to cover the body, reported),
   ``"drop"``, ``"error"`` or ``"ignore"``;
 - prices are strictly positive when a log or return transform needs them;
+- with ``require_moves`` (``load``, ``fit`` and ``backtest`` ask for it; a short window to
+  predict from may legitimately be flat), no price column is constant: a series that never
+  moves cannot be scored, as every score is measured against the naive forecast's error,
+  which is zero;
+- a gap in the dates much longer than the usual step (over :data:`GAP_STEPS` typical steps
+  and over a week) is reported in a :class:`~forecast.errors.DataWarning` naming its dates,
+  since a forecast across it treats months as one step;
 - the series is at least ``min_length`` rows long (lookback + horizon).
 """
 
@@ -24,10 +32,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from forecast.data.columns import DATE, OHLC, TICKER, set_date_index
+from forecast.data.columns import DATE, OHLC, PRICE_COLUMNS, TICKER, set_date_index
 from forecast.errors import DataError, DataWarning
 
-__all__ = ["BAD_BAR_POLICIES", "NAN_POLICIES", "validate"]
+__all__ = ["BAD_BAR_POLICIES", "GAP_STEPS", "NAN_POLICIES", "validate"]
 
 NanPolicy = Literal["drop", "ffill", "error"]
 BadBarPolicy = Literal["repair", "drop", "error", "ignore"]
@@ -35,6 +43,10 @@ NAN_POLICIES: tuple[str, ...] = ("drop", "ffill", "error")
 BAD_BAR_POLICIES: tuple[str, ...] = ("repair", "drop", "error", "ignore")
 # float32 holds up to ~3.4e38; prices anywhere near that are corrupt data, not prices.
 MAX_ABS_VALUE = 1e15
+# A gap longer than this many typical steps (and than MIN_GAP) is reported: daily bars skip
+# at most a long weekend plus a holiday or two (about 5 days), a disaster closure about a week.
+GAP_STEPS = 10
+MIN_GAP = pd.Timedelta(days=7)
 
 
 def validate(
@@ -44,6 +56,7 @@ def validate(
     nan_policy: NanPolicy = "drop",
     bad_bars: BadBarPolicy = "repair",
     require_positive: bool = False,
+    require_moves: bool = False,
     min_length: int | None = None,
     name: str | None = None,
 ) -> pd.DataFrame:
@@ -63,6 +76,8 @@ def validate(
         cover Open and Close.
     require_positive
         Refuse zero or negative prices (needed for log and simple returns).
+    require_moves
+        Refuse a price column (Open/High/Low/Close/Adj Close) that is constant.
     min_length
         Minimum number of rows left after cleaning, per ticker (lookback + horizon).
     name
@@ -94,6 +109,7 @@ def validate(
             nan_policy=nan_policy,
             bad_bars=bad_bars,
             require_positive=require_positive,
+            require_moves=require_moves,
             min_length=min_length,
             label=label,
         )
@@ -104,6 +120,7 @@ def validate(
         nan_policy=nan_policy,
         bad_bars=bad_bars,
         require_positive=require_positive,
+        require_moves=require_moves,
         min_length=min_length,
         label=label,
         notes=notes,
@@ -152,6 +169,7 @@ def _validate_series(
     nan_policy: str,
     bad_bars: str,
     require_positive: bool,
+    require_moves: bool,
     min_length: int | None,
     label: str,
     notes: list[str],
@@ -166,6 +184,14 @@ def _validate_series(
             "frame.columns.get_level_values(0)."
         )
     missing = [column for column in columns if column not in out.columns]
+    if missing and missing[0] in OHLC and "Close" in out.columns:
+        present = ", ".join(map(str, out.columns))
+        raise DataError(
+            f"{label} has no column {missing[0]!r} (columns present: {present}), so the "
+            "open/high/low features cannot be built; use the close-only features "
+            "(features=['Close'], --features Close) or load a file with all of Open, High, "
+            "Low and Close."
+        )
     if missing:
         present = ", ".join(map(str, out.columns)) or "none"
         raise DataError(
@@ -196,6 +222,9 @@ def _validate_series(
         )
     if require_positive:
         _check_positive(out, used, label)
+    if require_moves:
+        _check_moves(out, used, label)
+    _note_gaps(out.index, label, notes)
     if min_length is not None and len(out) < min_length:
         raise DataError(
             f"{label} has {len(out)} usable rows but at least {min_length} are needed "
@@ -211,8 +240,6 @@ def _date_indexed(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"{label} is not indexed by dates (index of {out.index.dtype} values); "
             f"set a DatetimeIndex or provide a {DATE!r} column."
         )
-    if out.index.tz is not None:
-        out = out.set_axis(out.index.tz_localize(None), axis=0)
     if out.index.hasnans:
         raise DataError(f"{label} has missing dates in its index; remove those rows.")
     return out
@@ -336,6 +363,50 @@ def _check_positive(frame: pd.DataFrame, columns: list[str], label: str) -> None
             f"({values[row, col]:g} at {_stamp(frame.index[row])}), which returns cannot use; "
             "choose representation='levels' or remove those rows."
         )
+
+
+def _check_moves(frame: pd.DataFrame, columns: list[str], label: str) -> None:
+    """Refuse a price column that never changes: no error of it can be scored."""
+    if len(frame) < 2:
+        return
+    for column in columns:
+        if column not in PRICE_COLUMNS:
+            continue
+        values = frame[column].to_numpy(dtype="float64")
+        if np.all(values == values[0]):
+            raise DataError(
+                f"column {column!r} of {label} is constant ({values[0]:g} on all {len(values)} "
+                "rows), so it cannot be scored: every score is measured against the naive "
+                "forecast's error, which is zero; load a series whose prices move."
+            )
+
+
+def _note_gaps(index: pd.DatetimeIndex, label: str, notes: list[str]) -> None:
+    """Report gaps over GAP_STEPS typical steps and over MIN_GAP, with their dates."""
+    if len(index) < 3:
+        return
+    gaps = pd.Series(index[1:] - index[:-1])
+    typical = gaps.median()
+    long = np.flatnonzero((gaps > GAP_STEPS * typical).to_numpy() & (gaps > MIN_GAP).to_numpy())
+    if len(long) == 0:
+        return
+    shown = ", ".join(
+        f"{_stamp(index[i])} to {_stamp(index[i + 1])} ({_span(gaps[i])})" for i in long[:3]
+    )
+    more = f" and {len(long) - 3} more" if len(long) > 3 else ""
+    notes.append(
+        f"{label}: {len(long)} gap(s) in the dates over {GAP_STEPS} times the usual step "
+        f"({_span(typical)}): {shown}{more}; models step across a gap as if it were one bar, "
+        "so load the part after it (start=) or fill it if that is not what you want."
+    )
+
+
+def _span(delta: pd.Timedelta) -> str:
+    days = delta / pd.Timedelta(days=1)
+    if days >= 1:
+        return f"{days:.0f} day" + ("s" if round(days) != 1 else "")
+    hours = delta / pd.Timedelta(hours=1)
+    return f"{hours:.0f} hour" + ("s" if round(hours) != 1 else "") if hours >= 1 else str(delta)
 
 
 def _stamp(value: object) -> str:

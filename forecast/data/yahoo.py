@@ -9,9 +9,11 @@ so returns across ex-dividend days and splits are real returns. There is therefo
 quotes of that day. Volume is as reported. Without ``start`` the whole history is fetched
 (``period="max"``; Yahoo itself limits intraday history, e.g. about 730 days of ``1h`` bars).
 
-Timestamps are the exchange's local wall time, tz-naive (``ignore_tz=True``, and any
-tz-aware index is converted with :func:`forecast.data.columns.set_date_index`), so a daily
-bar dated 2024-01-02 stays 2024-01-02 and a 09:30 New York bar stays 09:30.
+Daily (and longer) bars are dated by the exchange's local date, tz-naive (``ignore_tz=True``,
+and a tz-aware index at local midnight drops its zone), so a daily bar dated 2024-01-02 stays
+2024-01-02. Intraday bars are instants and keep their zone (``ignore_tz=False``): a 09:30
+New York bar is ``09:30-05:00`` in winter and ``09:30-04:00`` in summer, in
+``America/New_York``.
 
 Cache
 -----
@@ -485,7 +487,9 @@ def _download(
                 actions=False,
                 group_by="column",
                 multi_level_index=True,
-                ignore_tz=True,  # each ticker keeps its own exchange's wall time
+                # Daily bars are dates in each exchange's own calendar (naive); intraday bars
+                # are instants and keep their zone (several tickers share the most common one).
+                ignore_tz=interval not in _INTRADAY,
                 progress=False,
                 threads=len(names) > 1,
                 **window.download_arguments(),
@@ -604,10 +608,17 @@ def _ticker_level(columns: pd.MultiIndex) -> int:
 def _canonical(part: pd.DataFrame) -> pd.DataFrame | None:
     if not isinstance(part.index, pd.DatetimeIndex):
         return None
-    # yfinance names the index 'Date' (daily) or 'Datetime' (intraday); normalise_columns
-    # also turns tz-aware stamps into naive local wall time.
+    # yfinance names the index 'Date' (daily) or 'Datetime' (intraday).
     frame = part.set_axis(pd.Index([str(column) for column in part.columns]), axis=1)
     frame = normalise_columns(frame.rename_axis(DATE))
+    index = frame.index
+    if (
+        isinstance(index, pd.DatetimeIndex)
+        and index.tz is not None
+        and (index == index.normalize()).all()
+    ):
+        # A daily bar is a date in its exchange's calendar, not an instant: keep the local date.
+        frame = frame.set_axis(index.tz_localize(None).rename(DATE), axis=0)
     prices = [column for column in PRICE_COLUMNS if column in frame.columns]
     if not prices:
         return None
