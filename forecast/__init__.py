@@ -8,10 +8,12 @@ Models:    Forecaster (rnn/lstm/gru x n_to_1/n_to_n/n_to_m/1_to_n), Baseline, lo
            list_models, ModelConfig, ElmanRNN
 Backtests: backtest, BacktestResult, DEFAULT_BASELINES, make_folds, Fold
 Errors:    ForecastError and its subclasses; DataWarning
+Process:   tune_process (opt in: glibc keeps freed memory, OpenMP waits passively)
 """
 
 from __future__ import annotations
 
+from forecast._process import tune_process
 from forecast._version import __version__
 from forecast.backtest import DEFAULT_BASELINES, BacktestResult, backtest
 from forecast.baseline import Baseline
@@ -63,5 +65,6 @@ __all__ = [
     "load_model",
     "make_folds",
     "make_windows",
+    "tune_process",
     "validate",
 ]

@@ -11,7 +11,13 @@ third of its wall time spent in the kernel, varying 2x from one process to the n
 :func:`keep_freed_memory` raises glibc's mmap and trim thresholds once per process, so freed
 buffers stay in the heap and the next step reuses them. Peak memory does not grow (the same
 buffers are reused); the process just does not hand its peak back to the system until it
-exits. Set ``FORECAST_KEEP_FREED_MEMORY=0`` to leave malloc as it was.
+exits. That is a setting of the whole process, so the library never applies it on its own:
+:func:`forecast._process.tune_process` does, in processes forecast owns (the CLI, refit
+worker processes) and in a library user's process when they call ``forecast.tune_process()``.
+Set ``FORECAST_KEEP_FREED_MEMORY=0`` to decline it even there. Any program can get the same
+effect from glibc's environment variables (``MALLOC_MMAP_THRESHOLD_=33554432
+MALLOC_TRIM_THRESHOLD_=536870912 MALLOC_TOP_PAD_=16777216``), which is how the benchmarks
+give it to the peer libraries.
 """
 
 from __future__ import annotations

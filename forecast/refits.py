@@ -4,11 +4,15 @@ Refits are the expensive part of a backtest, and they are independent of one ano
 they are warm-started. This module decides *where and in what order* they run; it never changes
 *what* a fit sees: each one still gets only its own fold's training slice.
 
-- ``n_jobs=1``: one fit after another in this process, with all of torch's threads.
-- ``n_jobs=None`` (the default of :func:`forecast.backtest`): one lane per torch thread when
-  the fits can run in threads (below), else 1.
-- ``n_jobs>1``: ``n_jobs`` *lanes* of fits run at once, each with ``threads // n_jobs`` torch
-  threads. Small recurrent models scale poorly across threads (every op waits for its slowest
+- ``n_jobs=1``: one fit after another in this process; each fit picks its threads from its
+  model's size and the free cores (:func:`forecast._process.threads_for_fit`).
+- ``n_jobs=None`` (the default of :func:`forecast.backtest`): one lane per free core when the
+  fits can run in threads (below), else 1.
+- ``n_jobs>1``: up to ``n_jobs`` *lanes* of fits run at once, never more than the cores free
+  right now (other processes' load subtracted, :func:`forecast._process.free_cores`), each
+  with ``budget // lanes`` torch threads (at least 1), where the budget is the free cores
+  capped by torch's thread count: lanes x threads never exceed the free cores.
+  Small recurrent models scale poorly across threads (every op waits for its slowest
   thread), so two one-thread fits side by side do more work than one two-thread fit on two
   cores. The folds are packed into lanes of near-equal training rows (longest first); when they
   do not divide evenly, the smallest leftover folds run last with all the threads between them,
@@ -24,9 +28,11 @@ busy with one process's memory, no fork, and no model pickled across a pipe. A f
 thread only if its training draws nothing from torch's global random generator, which all
 threads share (the estimator says so through ``_fits_in_threads()``: a Forecaster does unless
 it has dropout between layers or scheduled sampling). Other fits run in worker processes:
-forked when each gets a single thread (the garbage collector is frozen across the fork so it
-does not copy every shared page), else started by a fork server (OpenMP pools do not survive
-``fork``). Either way a fit's result equals a sequential fit with the same thread count.
+forked when each gets a single thread (each worker freezes the objects it inherited, so its
+garbage collections do not copy every shared page; the caller's gc is left alone), else
+started by a fork server (OpenMP pools do not survive ``fork``). Workers are processes of
+ours: they tune themselves (:func:`forecast._process.tune_process`). Either way a fit's result
+equals a sequential fit with the same thread count.
 """
 
 from __future__ import annotations
@@ -48,9 +54,10 @@ import torch
 from sklearn.base import clone
 
 from forecast._malloc import release_freed_memory
+from forecast._process import free_cores, threads_decided, tune_process
 from forecast.errors import ConfigError
 
-__all__ = ["FitOutcome", "auto_jobs", "fit_folds", "plan_lanes"]
+__all__ = ["FitOutcome", "auto_jobs", "fit_folds", "plan_lanes", "thread_budget"]
 
 
 @dataclass
@@ -78,9 +85,9 @@ def fit_folds(
     train_frames
         Fold number -> training slice, in fold order.
     n_jobs
-        Lanes of fits run side by side (1: one after another, see module doc); None: one
-        lane per torch thread (at most one per fold) for fits that can share this process,
-        else 1 (see :func:`auto_jobs`).
+        Most lanes of fits run side by side (1: one after another, see module doc), never
+        more than the free cores; None: one lane per free core (at most one per fold) for
+        fits that can share this process, else 1 (see :func:`auto_jobs`).
     warm_start
         Start each refit after the first from an earlier fold's weights (see module doc).
     warm_epochs
@@ -125,10 +132,18 @@ def fit_folds(
 def auto_jobs(estimator: Any, n_folds: int) -> int:
     """The lanes ``n_jobs=None`` means: one per torch thread, at most one per fold, for fits
     that can run in threads of this process; 1 otherwise (worker processes cost a process's
-    memory each, so they are only used when asked for)."""
+    memory each, so they are only used when asked for). Each phase then runs no more lanes
+    than there are free cores (:func:`thread_budget`)."""
     if not _fits_in_threads(estimator):
         return 1
     return max(1, min(n_folds, torch.get_num_threads()))
+
+
+def thread_budget() -> tuple[int, int]:
+    """``(lanes, threads)`` limits of a phase: the cores free now (at most one lane each), and
+    the threads all lanes may use together (the free cores, at most torch's thread count)."""
+    free = free_cores()
+    return free, min(free, torch.get_num_threads())
 
 
 def plan_lanes(sizes: dict[int, int], n_jobs: int) -> list[list[list[int]]]:
@@ -161,19 +176,31 @@ def plan_lanes(sizes: dict[int, int], n_jobs: int) -> list[list[list[int]]]:
 def _run_phase(
     lanes: list[list[int]], starts: dict[int, Any], frames: dict[int, pd.DataFrame]
 ) -> dict[int, FitOutcome]:
-    """Run the lanes side by side, lane 0 in the calling thread; results by fold."""
-    total_threads = torch.get_num_threads()
+    """Run the lanes side by side, lane 0 in the calling thread; results by fold.
+
+    Never more lanes than free cores (:func:`thread_budget`): of ``n`` lanes planned, at most
+    one per free core runs, each with ``budget // lanes`` threads (at least 1); lanes beyond
+    that are appended to the running ones in turn (a fold is fitted the same way in any lane).
+    """
+    max_lanes, budget = thread_budget() if len(lanes) > 1 else (1, 1)
+    if len(lanes) > max_lanes:
+        merged: list[list[int]] = [[] for _ in range(max_lanes)]
+        for position, lane in enumerate(lanes):
+            merged[position % max_lanes].extend(lane)
+        lanes = merged
     if len(lanes) == 1:
         return {fold: _fit_one(starts[fold], frames[fold]) for fold in lanes[0]}
-    threads = max(1, total_threads // len(lanes))
+    total_threads = torch.get_num_threads()
+    threads = max(1, budget // len(lanes))
     in_threads = all(_fits_in_threads(starts[fold]) for lane in lanes for fold in lane)
     run_others = _run_in_threads if in_threads else _run_in_processes
     with run_others(lanes[1:], starts, frames, threads) as others:
         torch.set_num_threads(threads)
         try:
-            here = {fold: _fit_one(starts[fold], frames[fold]) for fold in lanes[0]}
+            with threads_decided():
+                here = {fold: _fit_one(starts[fold], frames[fold]) for fold in lanes[0]}
         finally:
-            torch.set_num_threads(total_threads)
+            torch.set_num_threads(total_threads)  # on every exit, Ctrl-C included
         for lane, lane_outcomes in zip(lanes[1:], others(), strict=True):
             here.update(zip(lane, lane_outcomes, strict=True))
     return here
@@ -198,10 +225,11 @@ def _run_in_threads(
         torch.set_num_threads(threads)  # this thread's own OpenMP team size
         try:
             outcomes = []
-            for fold in lane:
-                if stop.is_set():
-                    return
-                outcomes.append(_fit_one(starts[fold], frames[fold]))
+            with threads_decided():
+                for fold in lane:
+                    if stop.is_set():
+                        return
+                    outcomes.append(_fit_one(starts[fold], frames[fold]))
             results[position] = outcomes
         except BaseException as error:  # handed to the caller, raised there
             results[position] = error
@@ -284,7 +312,20 @@ def _fit_one(estimator: Any, frame: pd.DataFrame) -> FitOutcome:
 def _fit_lane(estimators: list[Any], frames: list[pd.DataFrame], threads: int) -> list[FitOutcome]:
     """Run in a worker process: pin torch's threads, then fit the lane's folds in order."""
     torch.set_num_threads(threads)
-    return [_fit_one(estimator, frame) for estimator, frame in zip(estimators, frames, strict=True)]
+    with threads_decided():
+        return [_fit_one(est, frame) for est, frame in zip(estimators, frames, strict=True)]
+
+
+def _start_worker(fork: bool) -> None:
+    """First thing in a worker process (ours, so it may tune itself, see forecast._process).
+
+    Forked workers also freeze the objects they inherited, so that their garbage collections
+    never write to (and so copy) the pages they share with the parent. The caller's own gc
+    state is never touched.
+    """
+    if fork:
+        gc.freeze()
+    tune_process()
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
@@ -297,13 +338,7 @@ def _pool(n_workers: int, threads: int) -> Iterator[ProcessPoolExecutor]:
     fork = threads == 1 and "fork" in multiprocessing.get_all_start_methods()
     method = "fork" if fork else ("forkserver" if os.name == "posix" else "spawn")
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-        if fork:
-            gc.freeze()  # objects alive now leave the collector's sight: no copy-on-write scans
-        try:
-            for _ in pool.map(int, range(n_workers)):  # start the workers while frozen
-                pass
-        finally:
-            if fork:
-                gc.unfreeze()
+    with ProcessPoolExecutor(
+        max_workers=n_workers, mp_context=context, initializer=_start_worker, initargs=(fork,)
+    ) as pool:
         yield pool

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from forecast._malloc import keep_freed_memory
+from forecast._process import choosing_threads, threads_for_fit
 from forecast.errors import ConfigError, TrainingError
 from forecast.optim import Adam
 
@@ -32,6 +32,7 @@ __all__ = [
     "PRECISIONS",
     "TrainConfig",
     "TrainHistory",
+    "draws_from_global_rng",
     "resolve_device",
     "seeded",
     "train",
@@ -41,26 +42,59 @@ LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
 PRECISIONS: tuple[str, ...] = ("float32", "bfloat16")
 
-# torch has one global CPU generator per process; fits running in threads side by side (see
-# forecast.refits) take this lock to seed it and draw their initial weights as one step.
+# torch has one global generator per device and process, which weight initialisation
+# (torch.nn.init), nn.Dropout and the RNNs' dropout between layers draw from. Our fits borrow
+# it under this lock (see `seeded`); fits running in threads side by side (forecast.refits)
+# take it in turn.
 _GLOBAL_RNG_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's global generator and hold it for the block (other threads wait).
+def seeded(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
+    """Lend torch's global generator to the block, seeded with ``seed``; give it back after.
 
-    Use it around every draw that must follow from ``seed`` alone, such as building a model.
+    Every draw in the block (building a model, dropout, scheduled sampling) follows from
+    ``seed`` alone, and the caller's generator state (CPU, and ``device``'s when it is a GPU)
+    is restored on every exit, errors and Ctrl-C included: a user's own seeded stream goes on
+    as if we had never run. Other threads of ours wait for the lock; threads of the caller
+    that draw from torch's generator meanwhile would see our seed, so fits never hold it
+    longer than their draws need (see :func:`train`).
     """
+    device = torch.device(device)
     with _GLOBAL_RNG_LOCK:
-        torch.manual_seed(seed)
-        yield
+        cpu_state = torch.random.get_rng_state()
+        cuda = device.type == "cuda"
+        if cuda:
+            index = device.index if device.index is not None else torch.cuda.current_device()
+            cuda_state = torch.cuda.get_rng_state(index)
+        try:
+            torch.random.default_generator.manual_seed(seed)
+            if cuda:
+                torch.cuda.default_generators[index].manual_seed(seed)
+            yield
+        finally:
+            torch.random.set_rng_state(cpu_state)
+            if cuda:
+                torch.cuda.set_rng_state(cuda_state, index)
 
 
-def reseed(seed: int) -> None:
-    """Seed torch's global generator without cutting into another thread's :func:`seeded`."""
-    with _GLOBAL_RNG_LOCK:
-        torch.manual_seed(seed)
+def draws_from_global_rng(model: nn.Module) -> bool:
+    """Whether training ``model`` draws from torch's global generator.
+
+    True when it has dropout (an ``nn.Dropout*`` with ``p > 0``, or an RNN's dropout between
+    stacked layers) or scheduled sampling (a ``config.teacher_forcing`` below 1). Training
+    such a model holds the generator (:func:`seeded`) for the whole fit; others only while
+    their weights are drawn, so that they can train in threads side by side.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.dropout._DropoutNd) and module.p > 0:
+            return True
+        if isinstance(module, nn.RNNBase) and module.dropout > 0 and module.num_layers > 1:
+            return True
+        config = getattr(module, "config", None)
+        if float(getattr(config, "teacher_forcing", 1.0)) < 1.0:
+            return True
+    return False
 
 
 @dataclass
@@ -196,11 +230,27 @@ def train(
     config.validate()
     device = resolve_device(config.device)
     precision = _precision_context(config.precision, device)
-    keep_freed_memory()  # reuse each step's large buffers instead of mapping them anew
-    reseed(config.seed)  # for dropout and scheduled sampling, the only later draws
-    generator = torch.Generator().manual_seed(config.seed)
     model.to(device)
+    # Dropout and scheduled sampling draw from torch's global generator: borrow it, seeded,
+    # for the whole fit and give it back after. Other fits touch it only to draw their
+    # weights, so they can train side by side in threads.
+    borrow_rng = seeded(config.seed, device) if draws_from_global_rng(model) else None
+    with _fit_threads(model, config.batch_size, device), borrow_rng or contextlib.nullcontext():
+        return _train(model, X, y, config, device, precision, lengths, horizon)
 
+
+def _train(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    config: TrainConfig,
+    device: torch.device,
+    precision: Callable[[], contextlib.AbstractContextManager[object]],
+    lengths: torch.Tensor | None,
+    horizon: int,
+) -> TrainHistory:
+    """The loop of :func:`train`, on a validated config and a model already on ``device``."""
+    generator = torch.Generator().manual_seed(config.seed)  # our own: batch order
     n = X.shape[0]
     n_val = int(n * config.val_fraction) if config.patience is not None else 0
     n_train = n - n_val - (horizon if n_val else 0)
@@ -260,6 +310,29 @@ def train(
     model.eval()
     history.seconds = time.perf_counter() - started
     return history
+
+
+@contextlib.contextmanager
+def _fit_threads(model: nn.Module, batch_size: int, device: torch.device) -> Iterator[None]:
+    """Train on the threads :func:`forecast._process.threads_for_fit` picks for this model
+    (never more than torch has now), and give the caller's count back on every exit.
+
+    Inside refit lanes the scheduler has already set this thread's count: it is kept.
+    """
+    if device.type != "cpu" or not choosing_threads():
+        yield
+        return
+    limit = torch.get_num_threads()
+    work = batch_size * sum(parameter.numel() for parameter in model.parameters())
+    threads = threads_for_fit(work, limit)
+    if threads == limit:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(limit)
 
 
 def bfloat16_supported(device: torch.device) -> bool:

@@ -4,6 +4,9 @@ Fixtures
 --------
 one_torch_thread (autouse, session)
     torch runs on one thread for the whole session (measured below).
+idle_machine (autouse)
+    forecast sees no other process's load, so lanes run as planned on a shared test machine
+    (tests marked ``real_load`` see the real load).
 make_bars
     ``make_bars(n, seed=..., freq=...)``: :func:`synthetic.random_walk_bars`.
 make_sine_bars
@@ -33,6 +36,14 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def idle_machine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Free cores as on an idle machine: lanes and thread counts do not depend on what the
+    other jobs on the test machine are doing (see forecast._process.free_cores)."""
+    if request.node.get_closest_marker("real_load") is None:
+        monkeypatch.setattr("forecast._process.busy_elsewhere", lambda seconds=0.05: 0.0)
 
 
 @pytest.fixture
