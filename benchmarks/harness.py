@@ -50,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import protocol
 
+from forecast._malloc import environment as malloc_environment
+
 BENCH_DIR = protocol.BENCH_DIR
 REPO_ROOT = protocol.REPO_ROOT
 PEERS_DIR = BENCH_DIR / "peers"
@@ -95,12 +97,9 @@ OURS_ENGINES = (
     "warm-waves-bf16",
     "default-model",
 )
-# glibc's malloc with the settings forecast._malloc applies, for the bare floor's ablation.
-MALLOC_TUNED = (
-    ("MALLOC_MMAP_THRESHOLD_", str(32 * 1024 * 1024)),
-    ("MALLOC_TRIM_THRESHOLD_", str(512 * 1024 * 1024)),
-    ("MALLOC_TOP_PAD_", str(16 * 1024 * 1024)),
-)
+# glibc's malloc with the settings forecast._malloc applies, through the environment variables
+# any process can set: the bare floor's ablation and the peers' like-for-like runs.
+MALLOC_TUNED = tuple(malloc_environment().items())
 
 
 def default_contenders() -> dict[str, Contender]:
@@ -120,10 +119,22 @@ def default_contenders() -> dict[str, Contender]:
         "darts": Contender(
             "darts", PEERS_DIR / ".venv-darts" / "bin" / "python", PEERS_DIR / "darts_protocol.py"
         ),
+        "darts-malloc-tuned": Contender(
+            "darts-malloc-tuned",
+            PEERS_DIR / ".venv-darts" / "bin" / "python",
+            PEERS_DIR / "darts_protocol.py",
+            env=MALLOC_TUNED,
+        ),
         "neuralforecast": Contender(
             "neuralforecast",
             PEERS_DIR / ".venv-neuralforecast" / "bin" / "python",
             PEERS_DIR / "neuralforecast_protocol.py",
+        ),
+        "neuralforecast-malloc-tuned": Contender(
+            "neuralforecast-malloc-tuned",
+            PEERS_DIR / ".venv-neuralforecast" / "bin" / "python",
+            PEERS_DIR / "neuralforecast_protocol.py",
+            env=MALLOC_TUNED,
         ),
     }
 
@@ -482,23 +493,30 @@ def summarise(runs: Sequence[Run], order: Sequence[str]) -> dict[str, Any]:
             "mode": mode,
             "rows": rows,
             "ratios": ratios,
-            "faster_peer": _faster_peer_ratios(cells, names),
+            "faster_peer": _faster_peer_ratios(cells, names, PEER_NAMES),
+            "faster_tuned_peer": _faster_peer_ratios(cells, names, TUNED_PEER_NAMES),
             "same_points": same_points,
         }
     return summary
 
 
 PEER_NAMES = ("darts", "neuralforecast")
+# The peers run with glibc's malloc tuned as forecast.tune_process() tunes it (MALLOC_TUNED):
+# the like-for-like reference for contenders that have the same setting.
+TUNED_PEER_NAMES = tuple(f"{name}-malloc-tuned" for name in PEER_NAMES)
 REFERENCES = ("bare", *PEER_NAMES)
 
 
-def _faster_peer_ratios(cells: dict[str, Cell], names: Sequence[str]) -> dict[str, float | None]:
+def _faster_peer_ratios(
+    cells: dict[str, Cell], names: Sequence[str], peer_names: Sequence[str]
+) -> dict[str, float | None]:
     """Per contender: median over repetitions of (its time / the faster peer's time).
 
-    The faster peer is chosen anew in every repetition (the lower of the peers' times), over
-    the repetitions in which every run involved was undisturbed when there are any.
+    The faster of ``peer_names`` is chosen anew in every repetition (the lower of the peers'
+    times), over the repetitions in which every run involved was undisturbed when there are
+    any.
     """
-    peers = [p for p in PEER_NAMES if p in cells]
+    peers = [p for p in peer_names if p in cells]
     if not peers:
         return {}
     out: dict[str, float | None] = {}
@@ -528,9 +546,12 @@ def _speedup_table(block: dict[str, Any]) -> list[str]:
     names = [row["contender"] for row in block["rows"]]
     references = [r for r in REFERENCES if r in names]
     faster_peer = block.get("faster_peer") or {}
+    faster_tuned = block.get("faster_tuned_peer") or {}
     if not references and not faster_peer:
         return []
     header = [f"vs {r}" for r in references] + (["vs faster peer"] if faster_peer else [])
+    if faster_tuned:
+        header.append("vs faster malloc-tuned peer")
     bare_mae = next((r["mae"] for r in block["rows"] if r["contender"] == "bare"), None)
     with_mae = bare_mae is not None and block["mode"] != "fit"
     if with_mae:
@@ -553,9 +574,10 @@ def _speedup_table(block: dict[str, Any]) -> list[str]:
         for reference in references:
             ratio = block["ratios"].get(name, {}).get(reference) if name != reference else 1.0
             cells.append(_fmt(1 / ratio) + "x" if ratio else "–")
-        if faster_peer:
-            ratio = faster_peer.get(name)
-            cells.append(_fmt(1 / ratio) + "x" if ratio else "–")
+        for table in (faster_peer, faster_tuned) if faster_tuned else (faster_peer,):
+            if table:
+                ratio = table.get(name)
+                cells.append(_fmt(1 / ratio) + "x" if ratio else "–")
         if with_mae:
             mae = row["mae"]
             cells.append(f"{100 * (mae / bare_mae - 1):+.1f}%" if mae is not None else "–")

@@ -26,7 +26,7 @@ import ctypes
 import os
 import platform
 
-__all__ = ["keep_freed_memory", "release_freed_memory"]
+__all__ = ["environment", "keep_freed_memory", "release_freed_memory"]
 
 # mallopt parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
@@ -40,6 +40,16 @@ TRIM_THRESHOLD = 512 * 1024 * 1024
 TOP_PAD = 16 * 1024 * 1024
 
 _applied: bool | None = None
+
+
+def environment() -> dict[str, str]:
+    """The same settings as glibc environment variables, for a process started with them
+    (how the benchmarks give them to other programs)."""
+    return {
+        "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
+        "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
+        "MALLOC_TOP_PAD_": str(TOP_PAD),
+    }
 
 
 def keep_freed_memory() -> bool:

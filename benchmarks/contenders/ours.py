@@ -10,12 +10,14 @@ gradient clipping (the bare floor does none, so neither do we: equal work). The 
 Engines (``--engine``), all on the same origins and points. From scratch (the floor's work):
 
 - ``parallel`` (default): the 5 refits in 2 lanes of 1 torch thread each (``n_jobs=2``),
-  threads of this process;
+  threads of this process, in a process tuned as the ``forecast`` command tunes its own
+  (``forecast.tune_process()``: glibc keeps freed memory). Every engine but
+  ``no-malloc-tuning`` makes that call;
 - ``sequential``: one refit after another with 2 torch threads (``n_jobs=1``);
 - ``processes``: as ``parallel``, but the lanes forced into worker processes (the engine
   used before thread lanes; kept to measure that lever);
-- ``no-malloc-tuning``: as ``parallel`` with ``FORECAST_KEEP_FREED_MEMORY=0`` (glibc's
-  malloc left as it is; see ``forecast/_malloc.py``);
+- ``no-malloc-tuning``: as ``parallel`` without ``forecast.tune_process()`` (glibc's malloc
+  left as it is: what a library user gets without opting in; see ``forecast/_malloc.py``);
 - ``bf16``: as ``parallel`` with ``precision="bfloat16"`` (bfloat16 matrix products under
   autocast; float32 weights, optimizer and loss).
 
@@ -216,9 +218,9 @@ def run(frame: pd.DataFrame, variant: str, mode: str, engine: str) -> tuple[list
 
 
 def prepare_engine(engine: str) -> None:
-    """Process-wide switches of the ablation engines (before any fit)."""
-    if engine == "no-malloc-tuning":
-        os.environ["FORECAST_KEEP_FREED_MEMORY"] = "0"
+    """Process-wide switches of the engines (before any fit)."""
+    if engine != "no-malloc-tuning":
+        fc.tune_process()  # as the `forecast` command does for its own process
     if engine == "processes":
         from forecast import refits
 
