@@ -1,13 +1,15 @@
 """Steady speed on a busy machine: ``forecast backtest`` alone and beside a competing process.
 
-The default backtest on the bundled data (``python -m forecast backtest --json``), timed as a
-user sees it (the whole process, imports included), in four cells:
+Tasks (``--task``): ``backtest``, the default backtest on the bundled data (``python -m
+forecast backtest --json``); ``fit``, the issue's ``forecast fit --data MSFT --epochs 3``.
+Each is timed as a user sees it (the whole process, imports included), in four cells:
 
 - ``base`` / ``this``: the code at a reference commit (a detached git worktree, imported via
   ``PYTHONPATH`` with this interpreter, so both use the same venv) and the working tree;
 - ``idle`` / ``busy``: alone, or beside a competitor started two seconds before and stopped
-  after: one process with two torch threads multiplying 256x256 matrices in a loop (another
-  training job, a notebook), i.e. as many busy threads as the benchmark machine has cores.
+  after (``--competitor``): ``torch2``, one process with two torch threads multiplying
+  256x256 matrices in a loop (another training job), as many busy threads as the benchmark
+  machine has cores; or ``spin1``, one pure-Python busy loop (one core taken, a browser tab).
 
 Rounds are interleaved (every cell once per round, the order rotated from round to round);
 ratios are medians of per-round ratios. Targets (issue 12): ``this`` busy / ``this`` idle
@@ -18,7 +20,8 @@ Runs append to a JSON-lines file, so a long benchmark can be split over several 
 (``--rounds 2`` twice and ``--rounds 1``); ``--report`` renders all runs in the file as a
 RESULTS.md section. One command for everything::
 
-    python -m benchmarks.contention                 # 5 rounds, then the report
+    python -m benchmarks.contention                 # backtest beside torch2: 5 rounds, report
+    python -m benchmarks.contention --task fit --competitor spin1
     python -m benchmarks.contention --rounds 2 --no-report   # part of it
     python -m benchmarks.contention --report-only --append-results
 """
@@ -41,13 +44,16 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 BASE_COMMIT = "1ffc133"
 CELLS = (("base", "idle"), ("this", "idle"), ("base", "busy"), ("this", "busy"))
-COMPETITOR = """
-import torch
-torch.set_num_threads(2)
-a = torch.randn(256, 256)
-while True:
-    a = torch.tanh(a @ a)
-"""
+COMPETITORS = {
+    "torch2": "import torch\ntorch.set_num_threads(2)\na = torch.randn(256, 256)\n"
+    "while True:\n    a = torch.tanh(a @ a)\n",
+    "spin1": "while True:\n    pass\n",
+}
+COMMANDS = {
+    "backtest": ["backtest", "--json"],
+    "fit": ["fit", "--data", "MSFT", "--epochs", "3", "--out", "model"],
+}
+RUN_TIMEOUT = 150.0  # seconds; a run past it is recorded as failed (rc None)
 
 
 def base_tree(commit: str) -> Path:
@@ -61,29 +67,34 @@ def base_tree(commit: str) -> Path:
     return tree
 
 
-def run_backtest(tree: Path, busy: bool, extra: list[str]) -> dict:
-    """One ``forecast backtest`` process from ``tree``; wall seconds, CPU and metrics."""
+def run_task(tree: Path, task: str, competitor_kind: str | None, extra: list[str]) -> dict:
+    """One ``forecast <task>`` process from ``tree``; wall seconds and metrics."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_", "KMP_"))}
     env["PYTHONPATH"] = str(tree)
     env.pop("FORECAST_KEEP_FREED_MEMORY", None)
     competitor = None
-    if busy:
-        competitor = subprocess.Popen([sys.executable, "-c", COMPETITOR], env=env)
+    if competitor_kind is not None:
+        program = COMPETITORS[competitor_kind]
+        competitor = subprocess.Popen([sys.executable, "-c", program], env=env)
         time.sleep(2.0)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "forecast", "backtest", "--json", *extra]
+        command = [sys.executable, "-m", "forecast", *COMMANDS[task], *extra]
         started = time.perf_counter()
         child = subprocess.Popen(
             command, cwd=out, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        stdout, stderr = child.communicate()
+        try:
+            stdout, stderr = child.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            stdout, stderr = child.communicate()
         seconds = time.perf_counter() - started
     if competitor is not None:
         competitor.kill()
         competitor.wait()
     metrics = None
-    if child.returncode == 0:
+    if child.returncode == 0 and task == "backtest":
         payload = json.loads(stdout[stdout.index("{") :])
         metrics = {row["model"]: round(row["mae"], 6) for row in payload["metrics"]}
     return {
@@ -95,16 +106,21 @@ def run_backtest(tree: Path, busy: bool, extra: list[str]) -> dict:
     }
 
 
-def run_rounds(rounds: int, commit: str, log: Path, extra: list[str]) -> None:
+def run_rounds(
+    rounds: int, commit: str, log: Path, task: str, competitor: str, extra: list[str]
+) -> None:
     trees = {"base": base_tree(commit), "this": ROOT}
     log.parent.mkdir(parents=True, exist_ok=True)
-    done = len(read_runs(log)) // len(CELLS)
+    done = len(read_runs(log, task, competitor)) // len(CELLS)
     for number in range(done, done + rounds):
         shift = number % len(CELLS)
         for code, condition in CELLS[shift:] + CELLS[:shift]:
-            record = run_backtest(trees[code], condition == "busy", extra)
+            busy = competitor if condition == "busy" else None
+            record = run_task(trees[code], task, busy, extra)
             record.update(
                 round=number + 1,
+                task=task,
+                competitor=competitor,
                 code=code,
                 commit=commit if code == "base" else _head(),
                 condition=condition,
@@ -119,13 +135,19 @@ def run_rounds(rounds: int, commit: str, log: Path, extra: list[str]) -> None:
             )
 
 
-def read_runs(log: Path) -> list[dict]:
+def read_runs(log: Path, task: str, competitor: str) -> list[dict]:
+    """The logged runs of one task beside one competitor."""
     if not log.exists():
         return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+    runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+    return [
+        run
+        for run in runs
+        if run.get("task", "backtest") == task and run.get("competitor", "torch2") == competitor
+    ]
 
 
-def report(runs: list[dict]) -> str:
+def report(runs: list[dict], task: str, competitor: str) -> str:
     """A RESULTS.md section: per-cell times, the two target ratios, metrics agreement."""
     by_round: dict[int, dict[tuple[str, str], float]] = {}
     for run in runs:
@@ -136,17 +158,22 @@ def report(runs: list[dict]) -> str:
     def ratios(top: tuple[str, str], bottom: tuple[str, str]) -> list[float]:
         return [cells[top] / cells[bottom] for cells in complete]
 
+    beside = {
+        "torch2": "one process with two torch threads multiplying 256x256 matrices in a loop",
+        "spin1": "one pure-Python busy loop (one of the two cores taken)",
+    }[competitor]
     lines = [
-        f"## Steady speed on a busy machine (issue 12), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"## Steady speed on a busy machine (issue 12): `{task}` beside `{competitor}`, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"- Machine: {platform.platform()}; {_cpu()}, {os.cpu_count()} logical cores; "
         f"Python {platform.python_version()}, {_versions()}.",
-        "- Task: `python -m forecast backtest --json` on the bundled data with every default "
+        f"- Task: `python -m forecast {' '.join(COMMANDS[task])}` with every other default "
         "(process wall time, imports included); `base` = commit "
         f"{BASE_COMMIT} (main at the start of this work), `this` = the working tree. `busy`: "
-        "beside one process with two torch threads multiplying 256x256 matrices in a loop "
-        "(started 2 s before, stopped after). No thread or OpenMP variables set by the "
-        "benchmark. `python -m benchmarks.contention`.",
+        f"beside {beside} (started 2 s before, stopped after). No thread or OpenMP variables "
+        f"set by the benchmark. `python -m benchmarks.contention --task {task} --competitor "
+        f"{competitor}`.",
         f"- {len(complete)} complete interleaved rounds (order rotated each round); times are "
         "medians, ratios medians of per-round ratios.",
         "",
@@ -166,6 +193,7 @@ def report(runs: list[dict]) -> str:
     this_busy = statistics.median(ratios(("this", "busy"), ("this", "idle")))
     idle_vs_base = statistics.median(ratios(("this", "idle"), ("base", "idle")))
     busy_vs_base = statistics.median(ratios(("this", "busy"), ("base", "busy")))
+    failed = [r for r in runs if r["rc"] != 0]
     metrics = {json.dumps(run["metrics"], sort_keys=True) for run in runs if run["rc"] == 0}
     per_code = {
         code: {json.dumps(r["metrics"], sort_keys=True) for r in runs if r["code"] == code}
@@ -181,6 +209,7 @@ def report(runs: list[dict]) -> str:
         "- Metrics (MAE per model) identical across the runs of each code: "
         + ", ".join(f"{code} {'yes' if len(v) == 1 else 'NO'}" for code, v in per_code.items())
         + f"; identical between the codes: {'yes' if len(metrics) == 1 else 'no'}.",
+        f"- Failed or timed-out runs (over {RUN_TIMEOUT:.0f} s, left out): {len(failed)}.",
         "- Raw runs: `benchmarks/out/contention.jsonl` (git-ignored).",
     ]
     return "\n".join(lines) + "\n"
@@ -215,6 +244,8 @@ def _versions() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--task", choices=sorted(COMMANDS), default="backtest")
+    parser.add_argument("--competitor", choices=sorted(COMPETITORS), default="torch2")
     parser.add_argument("--base-commit", default=BASE_COMMIT)
     parser.add_argument("--log", type=Path, default=OUT / "contention.jsonl")
     parser.add_argument("--no-report", action="store_true", help="only run and log")
@@ -226,10 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh and args.log.exists():
         args.log.unlink()
     if not args.report_only:
-        run_rounds(args.rounds, args.base_commit, args.log, args.extra)
+        run_rounds(args.rounds, args.base_commit, args.log, args.task, args.competitor, args.extra)
     if args.no_report:
         return 0
-    section = report(read_runs(args.log))
+    section = report(read_runs(args.log, args.task, args.competitor), args.task, args.competitor)
     print(section)
     if args.append_results:
         with (ROOT / "benchmarks" / "RESULTS.md").open("a", encoding="utf-8") as handle:
