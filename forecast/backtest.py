@@ -174,7 +174,9 @@ def backtest(
     data
         Bars, one series or a ``(ticker, Date)`` panel; validated once here.
     test_size
-        Number of final bars in the test region (rounded down to a multiple of ``folds``).
+        Number of final bars in the test region, all of them tested: when it is not a
+        multiple of ``folds`` the first fold's block takes the remainder (252 bars in 5 folds
+        are blocks of 52, 50, 50, 50 and 50).
     test_start
         Alternatively, the first date of the test region (overrides ``test_size``).
     folds
@@ -238,14 +240,13 @@ def backtest(
     _check_options(test_size, folds, step, refit, window, train_length, gap, cost_bps)
     target = _first_target(forecaster)
     name = model_name or _default_name(forecaster)
-    columns = list(dict.fromkeys([*_needed_columns(forecaster), target]))
+    columns = list(dict.fromkeys([*forecaster.required_columns(), target]))
     frame = _validate_once(forecaster, data, columns)
     calendar = shared_calendar(frame)
-    n_bars = len(calendar)
     if test_start is not None:
         test_size = _test_size_from(calendar, test_start)
     plan = make_folds(
-        n_bars,
+        len(calendar),
         test_size=test_size,
         folds=folds,
         refit=refit,
@@ -254,65 +255,29 @@ def backtest(
         gap=gap,
     )
     methods = list(dict.fromkeys(["naive", *baselines]))
-    contenders: dict[str, Forecaster | Baseline] = {name: forecaster}
-    for method in methods:
-        if method == name:
-            continue
-        contenders[method] = Baseline(method, horizon=horizon, target=target)
-
+    baselines_by_label = {
+        method: Baseline(method=method, horizon=horizon, target=target)
+        for method in methods
+        if method != name
+    }
     train_frames = {
         fold.fold: rows_between(frame, calendar[fold.train_start], calendar[fold.train_stop - 1])
         for fold in plan
         if fold.refit
     }
+    for estimator in (forecaster, *baselines_by_label.values()):
+        _check_training_slices(estimator, train_frames, window, test_start is None)
+
     fit_started = time.perf_counter()
     model_fits = fit_folds(
         forecaster, train_frames, n_jobs=n_jobs, warm_start=warm_start, warm_epochs=warm_epochs
     )
-    baseline_fits = {
-        label: fit_folds(estimator, train_frames)
-        for label, estimator in contenders.items()
-        if label != name
+    fits = {name: model_fits} | {
+        label: fit_folds(estimator, train_frames) for label, estimator in baselines_by_label.items()
     }
     fit_wall = time.perf_counter() - fit_started
 
-    rows: list[pd.DataFrame] = []
-    fold_rows: list[dict[str, Any]] = []
-    fitted: dict[str, Forecaster | Baseline] = {}
-    predict_total = 0.0
-    for fold in plan:
-        if fold.refit:
-            fitted[name] = model_fits[fold.fold].estimator
-            for label, fits in baseline_fits.items():
-                fitted[label] = fits[fold.fold].estimator
-        tick = time.perf_counter()
-        for label, estimator in fitted.items():
-            rows.extend(
-                _forecast_fold(
-                    estimator, label, frame, calendar, fold, step, horizon, plan[0].test_start
-                )
-            )
-        predict_seconds = time.perf_counter() - tick
-        predict_total += predict_seconds
-        fold_rows.append(
-            {
-                "fold": fold.fold,
-                "train_start": calendar[fold.train_start],
-                "train_end": calendar[fold.train_stop - 1],
-                "test_start": calendar[fold.test_start],
-                "test_end": calendar[fold.test_stop - 1],
-                "refit": fold.refit,
-                "train_bars": fold.train_stop - fold.train_start,
-                "fit_seconds": model_fits[fold.fold].seconds if fold.refit else 0.0,
-                "predict_seconds": predict_seconds,
-            }
-        )
-    if not rows:
-        raise DataError(
-            f"the backtest produced no forecasts: no origin in the test region has {horizon} "
-            "bars after it; enlarge the test region or shorten the horizon."
-        )
-    forecasts = pd.concat(rows, ignore_index=True)
+    forecasts, fold_table = _forecast_folds(frame, calendar, plan, fits, step, horizon)
     config = {
         "model_name": name,
         "estimator": type(forecaster).__name__,
@@ -336,22 +301,96 @@ def backtest(
         "warm_start": warm_start,
         "warm_epochs": warm_epochs,
     }
-    metrics = summarize(forecasts)
     timings = {
         "total_seconds": time.perf_counter() - started,
         "fit_seconds": fit_wall,
-        "forecast_seconds": predict_total,
+        "forecast_seconds": float(fold_table["predict_seconds"].sum()),
     }
     return BacktestResult(
         forecasts=forecasts,
-        metrics=metrics,
+        metrics=summarize(forecasts),
         per_step=per_step(forecasts),
         trading=trading_summary(forecasts, cost_bps=cost_bps),
-        folds=pd.DataFrame(fold_rows),
+        folds=fold_table,
         config=config,
         timings=timings,
         models={fold: fit.estimator for fold, fit in model_fits.items()} if keep_models else {},
     )
+
+
+def _check_training_slices(
+    estimator: Forecaster | Baseline,
+    train_frames: dict[int, pd.DataFrame],
+    window: str,
+    region_from_test_size: bool,
+) -> None:
+    """Refuse, before any fit, a fold whose training slice is too short for ``estimator``.
+
+    The message names the fold and the backtest option that lengthens its slice, rather than
+    letting ``fit`` blame the dataset for a slice the backtest cut.
+    """
+    needed, because = estimator.rows_to_fit()
+    for fold, train in train_frames.items():
+        for ticker, part in series_parts(train):
+            if len(part) >= needed:
+                continue
+            whose = f" of ticker {ticker!r}" if ticker is not None else ""
+            if window == "sliding":
+                fix = f"raise train_length to at least {needed}"
+            elif region_from_test_size:
+                fix = "pass a smaller test_size so the first fold starts later"
+            else:
+                fix = "pass a later test_start so the first fold starts later"
+            raise DataError(
+                f"fold {fold} trains on {len(part)} bars{whose} "
+                f"({part.index[0]:%Y-%m-%d} to {part.index[-1]:%Y-%m-%d}), fewer than the "
+                f"{needed} a {type(estimator).__name__} with {because} needs; {fix}, or "
+                "lower those settings."
+            )
+
+
+def _forecast_folds(
+    frame: pd.DataFrame,
+    calendar: pd.DatetimeIndex,
+    plan: list[Fold],
+    fits: dict[str, dict[int, Any]],
+    step: int,
+    horizon: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecast every fold with the models fitted for it: (tidy forecasts, fold table)."""
+    rows: list[pd.DataFrame] = []
+    fold_rows: list[dict[str, Any]] = []
+    fitted: dict[str, Forecaster | Baseline] = {}
+    model_fits = next(iter(fits.values()))
+    for fold in plan:
+        if fold.refit:  # otherwise the models of the last refit fold carry on
+            fitted = {label: by_fold[fold.fold].estimator for label, by_fold in fits.items()}
+        tick = time.perf_counter()
+        for label, estimator in fitted.items():
+            rows.extend(
+                _forecast_fold(
+                    estimator, label, frame, calendar, fold, step, horizon, plan[0].test_start
+                )
+            )
+        fold_rows.append(
+            {
+                "fold": fold.fold,
+                "train_start": calendar[fold.train_start],
+                "train_end": calendar[fold.train_stop - 1],
+                "test_start": calendar[fold.test_start],
+                "test_end": calendar[fold.test_stop - 1],
+                "refit": fold.refit,
+                "train_bars": fold.train_stop - fold.train_start,
+                "fit_seconds": model_fits[fold.fold].seconds if fold.refit else 0.0,
+                "predict_seconds": time.perf_counter() - tick,
+            }
+        )
+    if not rows:
+        raise DataError(
+            f"the backtest produced no forecasts: no origin in the test region has {horizon} "
+            "bars after it; enlarge the test region or shorten the horizon."
+        )
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(fold_rows)
 
 
 def _forecast_fold(
@@ -445,11 +484,6 @@ def _test_size_from(calendar: pd.DatetimeIndex, test_start: object) -> int:
             "inside that range."
         )
     return len(calendar) - first
-
-
-def _needed_columns(estimator: Forecaster | Baseline) -> list[str]:
-    features, targets = estimator._columns()
-    return [*features, *targets]
 
 
 def _first_target(estimator: Forecaster | Baseline) -> str:

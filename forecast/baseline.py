@@ -46,8 +46,8 @@ class Baseline(SeriesEstimator):
 
     def __init__(
         self,
-        method: str = "naive",
         *,
+        method: str = "naive",
         horizon: int = 5,
         target: str = "Close",
         season: int = 5,
@@ -62,12 +62,6 @@ class Baseline(SeriesEstimator):
         self.lags = lags
         self.alpha = alpha
         self.nan_policy = nan_policy
-        self.features = None
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        params = super().get_params(deep)
-        params.pop("features", None)
-        return params
 
     @property
     def name(self) -> str:
@@ -75,7 +69,15 @@ class Baseline(SeriesEstimator):
         return self.method
 
     def _min_rows(self, for_fit: bool) -> int:
-        return 1 + (int(self.horizon) if for_fit else 0)
+        return self.rows_to_fit()[0] if for_fit else 1
+
+    def rows_to_fit(self) -> tuple[int, str]:
+        if self.method == "ridge":
+            # one (lags, horizon) example needs lags + 1 prices before and H after its origin
+            return int(self.lags) + int(self.horizon) + 1, (
+                f"lags={self.lags} + horizon={self.horizon} + 1"
+            )
+        return int(self.horizon) + 1, f"horizon={self.horizon} + 1"
 
     def _fits_in_threads(self) -> bool:
         """Baselines draw no random numbers: their fits can share a process."""
@@ -108,14 +110,19 @@ class Baseline(SeriesEstimator):
             )
         if not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
             raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}.")
+        if self.method == "ridge" and (
+            not isinstance(self.lags, int | np.integer)
+            or isinstance(self.lags, bool)
+            or self.lags < 1
+        ):
+            raise ConfigError(f"lags must be an integer >= 1, got {self.lags!r}; pass e.g. 10.")
         frame = self._prepare(data, for_fit=True)
         _, targets = self._columns()
         self.ridge_ = None
         if self.method == "ridge":
             series = [part[targets].to_numpy(dtype=np.float64) for _, part in series_parts(frame)]
-            self.ridge_ = RidgeLags(lags=self.lags, alpha=self.alpha).fit(
-                series[0] if len(series) == 1 else series, horizon=int(self.horizon)
-            )
+            ridge = RidgeLags(lags=self.lags, horizon=int(self.horizon), alpha=self.alpha)
+            self.ridge_ = ridge.fit(series[0] if len(series) == 1 else series)
         self.feature_names_in_ = targets
         self.target_names_ = targets
         self.fit_columns_ = targets

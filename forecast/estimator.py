@@ -61,12 +61,29 @@ class SeriesEstimator(BaseEstimator):
         targets = [self.target] if isinstance(self.target, str) else list(self.target)
         if not targets:
             raise ConfigError("target is empty; name at least one column, e.g. target='Close'.")
-        features = self._default_features(targets) if self.features is None else self.features
+        features = self._feature_names(targets)
         features = [features] if isinstance(features, str) else list(features)
         return features, targets
 
-    def _default_features(self, targets: list[str]) -> list[str]:
+    def _feature_names(self, targets: list[str]) -> str | list[str]:
+        """The input columns; a model that reads only its targets keeps this default."""
         return list(targets)
+
+    def required_columns(self) -> list[str]:
+        """The columns ``fit`` reads from the data: features, then targets, each once."""
+        features, targets = self._columns()
+        return list(dict.fromkeys([*features, *targets]))
+
+    def rows_to_fit(self) -> tuple[int, str]:
+        """The fewest rows per series ``fit`` accepts, and the settings that decide it.
+
+        Returns
+        -------
+        tuple of (int, str)
+            The row count and an explanation naming the options, e.g.
+            ``(66, "lookback=60 + horizon=5 + 1 (returns need a previous price)")``.
+        """
+        raise NotImplementedError
 
     def _check_columns(self, frame: pd.DataFrame) -> None:
         """Refuse data whose columns differ from those seen in ``fit``."""
@@ -156,12 +173,8 @@ class SeriesEstimator(BaseEstimator):
             )
         if not for_fit:
             self._check_columns(data)
-        columns = self.fit_columns_ if not for_fit else self._all_columns()
+        columns = self.fit_columns_ if not for_fit else self.required_columns()
         return self._validated(data, columns, self._min_rows(for_fit), for_fit=for_fit)
-
-    def _all_columns(self) -> list[str]:
-        features, targets = self._columns()
-        return list(dict.fromkeys([*features, *targets]))
 
     def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
         """Forecast from several origins of one validated series in one batched pass.

@@ -185,7 +185,9 @@ class Forecaster(SeriesEstimator):
         self.precision = precision
 
     # -- configuration -------------------------------------------------------------------
-    def _default_features(self, targets: list[str]) -> list[str]:
+    def _feature_names(self, targets: list[str]) -> str | list[str]:
+        if self.features is not None:
+            return self.features
         if canonical_topology(self.topology) in ("n_to_1", "n_to_n"):
             return list(targets)
         return list(OHLC)
@@ -200,6 +202,15 @@ class Forecaster(SeriesEstimator):
     def _min_rows(self, for_fit: bool) -> int:
         rows = self._window_length() + self._offset()
         return rows + int(self.horizon) if for_fit else rows
+
+    def rows_to_fit(self) -> tuple[int, str]:
+        window = (
+            "1 (the origin bar: 1_to_n ignores lookback)"
+            if canonical_topology(self.topology) == "1_to_n"
+            else f"lookback={self.lookback}"
+        )
+        first = " + 1 (returns need a previous price)" if self._offset() else ""
+        return self._min_rows(for_fit=True), f"{window} + horizon={self.horizon}{first}"
 
     def _fits_in_threads(self) -> bool:
         """Whether ``fit`` can run in a thread beside another fit (see :mod:`forecast.refits`).

@@ -427,6 +427,10 @@ def plot_fold_timeline(folds: pd.DataFrame, *, ax: Axes | None = None) -> Figure
 def plot_equity(curves: pd.DataFrame, *, ax: Axes | None = None, log: bool = False) -> Figure:
     """Draw equity curves, one line per strategy; ``buy_and_hold`` is dashed.
 
+    A curve that never moves from its first value (a rule that never traded, such as the
+    naive forecast's, which predicts no change and so never takes a position) carries no
+    information and is not drawn; the legend names what was left out.
+
     Parameters
     ----------
     curves : pd.DataFrame
@@ -453,10 +457,21 @@ def plot_equity(curves: pd.DataFrame, *, ax: Axes | None = None, log: bool = Fal
         raise DataError("curves has no rows or columns; run a backtest with a strategy first.")
     fig, ax = _axes(ax)
     names = [str(c) for c in curves.columns]
+    values = {name: curves[column].to_numpy(float) for name, column in zip(names, curves.columns,
+                                                                             strict=True)}
+    flat = [name for name in names if name != "buy_and_hold"
+            and bool((values[name] == values[name][0]).all())]
     for name, colour in zip(names, _colours(len(names)), strict=True):
+        if name in flat:
+            continue
         benchmark = name == "buy_and_hold"
-        ax.plot(curves.index, curves[name].to_numpy(float), label=name,
+        ax.plot(curves.index, values[name], label=name,
                 color="0.3" if benchmark else colour, linestyle="--" if benchmark else "-")
+    if flat:
+        # An empty handle: the legend says what is missing and why, without drawing it.
+        ax.plot([], [], linestyle="none",
+                label=f"not drawn, never traded (flat at {values[flat[0]][0]:g}): "
+                      + ", ".join(flat))
     if log:
         ax.set_yscale("log")
     _finish(ax, title="Equity curves", xlabel="date",

@@ -33,10 +33,19 @@ from forecast.data.columns import TICKER
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["FIGURES", "format_metrics", "versions", "write_report"]
+__all__ = [
+    "FIGURES",
+    "NOT_APPLICABLE",
+    "format_metrics",
+    "models_without_calls",
+    "shown_metrics",
+    "versions",
+    "write_report",
+]
 
 FIGURES: tuple[str, ...] = ("forecasts", "error_by_step", "equity", "folds")
 _FLOAT_FORMAT = "%.6g"
+NOT_APPLICABLE = "n/a"
 
 
 class BacktestResult(Protocol):
@@ -77,9 +86,47 @@ def versions() -> dict[str, str]:
     }
 
 
-def format_metrics(metrics: pd.DataFrame) -> str:
-    """The metrics table as fixed-width text (what ``forecast backtest`` prints)."""
+def models_without_calls(metrics: pd.DataFrame, forecasts: pd.DataFrame | None) -> list[str]:
+    """Models whose direction accuracy is undefined: they never forecast a move.
+
+    With the forecasts, those whose every prediction equals the origin price; without them,
+    the no-change forecast by the forecasts frame's convention, the model named "naive".
+    """
+    if "model" not in metrics.columns:
+        return []
+    if forecasts is None:
+        return [str(m) for m in metrics["model"] if m == "naive"]
+    moved = (forecasts["predicted"] != forecasts["origin_price"]).groupby(forecasts["model"]).any()
+    return [str(m) for m in metrics["model"] if m in moved.index and not moved[m]]
+
+
+def shown_metrics(metrics: pd.DataFrame, forecasts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``metrics`` for reading: direction accuracy as text, "n/a" where it is undefined.
+
+    The naive forecast predicts no change, so it never calls a direction; its accuracy is not
+    0 but not applicable.
+    """
     shown = metrics.copy()
+    if "direction_accuracy" in shown.columns:
+        silent = set(models_without_calls(metrics, forecasts))
+        shown["direction_accuracy"] = [
+            NOT_APPLICABLE if model in silent else ("-" if pd.isna(value) else f"{value:.4g}")
+            for model, value in zip(
+                shown.get("model", pd.Series([None] * len(shown))),
+                shown["direction_accuracy"],
+                strict=True,
+            )
+        ]
+    return shown
+
+
+def format_metrics(metrics: pd.DataFrame, forecasts: pd.DataFrame | None = None) -> str:
+    """The metrics table as fixed-width text (what ``forecast backtest`` prints).
+
+    ``forecasts`` (the run's tidy frame) lets it find every model that never forecast a move,
+    whose direction accuracy is printed "n/a"; without it, only "naive" is.
+    """
+    shown = shown_metrics(metrics, forecasts)
     columns = [
         c
         for c in ("mae", "rmse", "mape", "mase", "theil_u", "direction_accuracy", "dm_pvalue")
@@ -176,7 +223,7 @@ code {{ font-size: 0.85em; }}
 <h1>Walk-forward backtest: {title}</h1>
 <p class="verdict">{html.escape(result.verdict())}</p>
 <h2>Metrics (prices; MASE and DM against the naive forecast on the same points)</h2>
-{table(result.metrics)}
+{table(shown_metrics(result.metrics, result.forecasts))}
 <h2>Error by horizon step</h2>
 {table(result.per_step)}
 {image("error_by_step", "Error by horizon step per model")}
@@ -194,8 +241,3 @@ code {{ font-size: 0.85em; }}
 (fitting {result.timings.get("fit_seconds", float("nan")):.1f} s). forecast {__version__}.</p>
 </body></html>
 """
-
-
-def config_for_json(config: dict[str, Any]) -> str:
-    """``config`` as indented JSON (used by the CLI's ``--json``)."""
-    return json.dumps(config, indent=2, sort_keys=True, default=str)

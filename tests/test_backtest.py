@@ -24,6 +24,7 @@ from forecast.errors import ConfigError, DataError
 
 H = 5
 BARS = random_walk_bars(300, seed=11)
+NAIVE = fc.Baseline(method="naive", horizon=H)  # backtest clones it: safe to share
 
 
 def tiny(**params: object) -> fc.Forecaster:
@@ -66,7 +67,7 @@ def report(result: fc.BacktestResult, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def test_on_a_straight_line_naive_misses_by_the_step_and_drift_is_exact() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), line_bars(), test_size=40, folds=2)
+    result = fc.backtest(NAIVE, line_bars(), test_size=40, folds=2)
 
     metrics = result.metrics.set_index("model")
     assert metrics.loc["naive", "mae"] == 3.0  # mean of 1, 2, 3, 4, 5
@@ -94,7 +95,7 @@ def test_mase_of_the_naive_forecast_is_exactly_one(result: fc.BacktestResult) ->
 
 
 def test_verdict_of_naive_against_itself() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_size=60, folds=3)
+    result = fc.backtest(NAIVE, BARS, test_size=60, folds=3)
 
     assert result.verdict() == (
         "naive is the naive random walk itself (MASE 1.00); there is nothing to test."
@@ -132,7 +133,9 @@ def test_refit_every_k_folds(
 
 @pytest.mark.parametrize("gap", [0, 3])
 def test_expanding_folds_train_on_everything_before_the_gap(gap: int) -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_size=60, folds=3, gap=gap)
+    result = fc.backtest(
+        fc.Baseline(method="naive", horizon=H), BARS, test_size=60, folds=3, gap=gap
+    )
 
     folds = result.folds
     test_starts = rows_of(folds["test_start"])
@@ -145,7 +148,7 @@ def test_expanding_folds_train_on_everything_before_the_gap(gap: int) -> None:
 
 def test_sliding_folds_train_on_the_last_train_length_bars() -> None:
     result = fc.backtest(
-        fc.Baseline("naive", horizon=H),
+        fc.Baseline(method="naive", horizon=H),
         BARS,
         test_size=60,
         folds=3,
@@ -162,7 +165,9 @@ def test_sliding_folds_train_on_the_last_train_length_bars() -> None:
 
 
 def test_test_start_opens_the_test_region_on_that_date() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_start=BARS.index[240], folds=3)
+    result = fc.backtest(
+        fc.Baseline(method="naive", horizon=H), BARS, test_start=BARS.index[240], folds=3
+    )
 
     assert result.folds["test_start"].iloc[0] == BARS.index[240]
     assert result.config["test_start"] == str(BARS.index[240].date())
@@ -170,7 +175,9 @@ def test_test_start_opens_the_test_region_on_that_date() -> None:
 
 
 def test_test_start_is_honoured_when_the_region_does_not_split_evenly() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_start=BARS.index[200], folds=3)
+    result = fc.backtest(
+        fc.Baseline(method="naive", horizon=H), BARS, test_start=BARS.index[200], folds=3
+    )
 
     assert result.folds["test_start"].iloc[0] == BARS.index[200]
 
@@ -192,14 +199,16 @@ def test_with_step_equal_to_horizon_every_test_bar_is_forecast_exactly_once(
 
 
 def test_origins_keep_one_grid_across_folds_of_any_size() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_size=60, folds=5)
+    result = fc.backtest(NAIVE, BARS, test_size=60, folds=5)
 
     assert rows_of(result.folds["test_start"]).tolist() == [240, 252, 264, 276, 288]
     _check_each_test_bar_forecast_once(result, first=240, step=H)
 
 
 def test_origins_come_every_step_rows() -> None:
-    result = fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_size=60, folds=3, step=2)
+    result = fc.backtest(
+        fc.Baseline(method="naive", horizon=H), BARS, test_size=60, folds=3, step=2
+    )
 
     origins = rows_of(result.forecasts["origin"].drop_duplicates())
     assert origins[0] == 239
@@ -285,6 +294,26 @@ def test_save_writes_tables_config_figures_and_one_html_page(report: Path) -> No
     ]
     for figure in ("equity", "error_by_step", "folds", "forecasts"):
         assert (report / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_naive_direction_accuracy_is_not_applicable_not_zero(
+    result: fc.BacktestResult, report: Path
+) -> None:
+    # The naive forecast predicts no change, so it never calls a direction: its accuracy is
+    # undefined, and was printed as 0 (worse than a coin flip) before.
+    from forecast.report import format_metrics
+
+    rows = {line.split()[0]: line.split() for line in format_metrics(result.metrics).splitlines()}
+    column = rows["mae"].index("direction_accuracy") + 1  # +1: the model name leads each row
+    assert rows["naive"][column] == "n/a"
+    assert float(rows["drift"][column]) == pytest.approx(
+        result.metrics.set_index("model").loc["drift", "direction_accuracy"], abs=1e-3
+    )
+    with_forecasts = format_metrics(result.metrics, result.forecasts)
+    assert with_forecasts == format_metrics(result.metrics)
+    page = (report / "report.html").read_text(encoding="utf-8")
+    naive_row = page[page.index("<td>naive</td>") :].split("</tr>")[0]
+    assert "<td>n/a</td>" in naive_row
 
 
 def test_saved_tables_match_the_result(result: fc.BacktestResult, report: Path) -> None:
@@ -401,14 +430,14 @@ def test_panel_backtest_scores_every_ticker_on_the_same_points_and_saves(tmp_pat
 )
 def test_invalid_options_are_config_errors(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError) as error:
-        fc.backtest(fc.Baseline("naive", horizon=H), BARS, **{"test_size": 60, **options})
+        fc.backtest(NAIVE, BARS, **{"test_size": 60, **options})
 
     assert str(error.value) == message
 
 
 def test_too_little_data_for_the_folds_is_a_data_error() -> None:
     with pytest.raises(DataError) as error:
-        fc.backtest(fc.Baseline("naive", horizon=H), BARS.iloc[:50], test_size=50, folds=2)
+        fc.backtest(NAIVE, BARS.iloc[:50], test_size=50, folds=2)
 
     assert str(error.value) == (
         "50 bars cannot hold 2 folds of 25 test bars plus a gap of 0 and a training slice; "
@@ -418,4 +447,34 @@ def test_too_little_data_for_the_folds_is_a_data_error() -> None:
 
 def test_a_test_start_that_is_not_a_date_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="test_start"):
-        fc.backtest(fc.Baseline("naive", horizon=H), BARS, test_start="notadate")
+        fc.backtest(NAIVE, BARS, test_start="notadate")
+
+
+# ---------------------------------------------------------------- the fold splitter
+def test_folds_are_public_and_keep_every_test_bar() -> None:
+    # The docstring used to say test_size is rounded down to a multiple of folds; it is not:
+    # the first block takes the remainder, and the backtest tests all 252 bars.
+    plan = fc.make_folds(600, test_size=252, folds=5)
+
+    assert all(isinstance(fold, fc.Fold) for fold in plan)
+    assert [fold.test_stop - fold.test_start for fold in plan] == [52, 50, 50, 50, 50]
+    assert plan[0].test_start == 600 - 252 and plan[-1].test_stop == 600
+    assert "rounded down" not in (fc.backtest.__doc__ or "")
+    bars = random_walk_bars(600, seed=3)
+    result = fc.backtest(NAIVE, bars, test_size=252, folds=5)
+    assert result.config["test_size"] == 252
+    assert result.forecasts["target_date"].min() == bars.index[600 - 252]
+
+
+def test_a_first_fold_too_short_for_the_lookback_names_the_fold_and_the_option() -> None:
+    model = fc.Forecaster(lookback=60, horizon=H, epochs=1)
+    with pytest.raises(DataError) as error:
+        fc.backtest(model, BARS.iloc[:300], test_size=252, folds=4)
+
+    message = str(error.value)
+    assert message.startswith("fold 0 trains on 48 bars (")
+    assert "fewer than the 66 a Forecaster with lookback=60 + horizon=5 + 1" in message
+    assert "pass a smaller test_size" in message
+    sliding = fc.Baseline(method="ridge", horizon=H, lags=60)
+    with pytest.raises(DataError, match="fold 0 trains on 40 bars .* raise train_length to at"):
+        fc.backtest(sliding, BARS, test_size=100, folds=4, window="sliding", train_length=40)

@@ -12,11 +12,8 @@ from hypothesis.extra.numpy import arrays
 
 from forecast.errors import ConfigError, DataError, NotFittedError
 from forecast.models import (
-    BASELINES,
-    FunctionBaseline,
     RidgeLags,
     drift,
-    make_baseline,
     mean,
     naive,
     seasonal_naive,
@@ -83,7 +80,7 @@ def _random_walk(n_rows: int, n_targets: int = 1, seed: int = 0) -> np.ndarray:
 
 def test_ridge_learns_a_steady_trend():
     prices = 100.0 * np.exp(0.01 * np.arange(120))[:, None]  # +1% log return every row
-    model = RidgeLags().fit(prices[:80], lags=3, horizon=2, alpha=1e-6)
+    model = RidgeLags(lags=3, horizon=2, alpha=1e-6).fit(prices[:80])
     forecast = model.forecast(prices, [90, 100], 2)
     np.testing.assert_allclose(forecast[..., 0], prices[[91, 92, 101, 102], 0].reshape(2, 2))
 
@@ -131,21 +128,16 @@ def test_ridge_refusals():
         model.forecast(np.hstack([SERIES, SERIES]), [3], 1)
 
 
-# ------------------------------------------------------------------------------ one interface
-def test_make_baseline_gives_every_baseline_one_interface():
-    series = _random_walk(60)
-    for name in BASELINES:
-        model = make_baseline(name, horizon=3).fit(series[:40])
-        assert model.forecast(series, [40, 50], 3).shape == (2, 3, 1)
-    seasonal = make_baseline("seasonal_naive", season=2)
-    assert isinstance(seasonal, FunctionBaseline)
-    np.testing.assert_array_equal(
-        seasonal.forecast(series, [9], 2), seasonal_naive(series, [9], 2, season=2)
-    )
-    with pytest.raises(ConfigError, match="choose one of naive, seasonal_naive, drift"):
-        make_baseline("arima")
-    with pytest.raises(ConfigError, match="its options are lags, alpha"):
-        make_baseline("ridge", season=3)
+# ------------------------------------------------------------------------------ contract
+def test_ridge_fit_leaves_its_hyperparameters_as_constructed():
+    # scikit-learn's contract: fit reads the parameters and never rewrites them, so a clone
+    # or a refit fits the same model. fit used to accept lags/horizon/alpha and store them.
+    model = RidgeLags(lags=3, horizon=2, alpha=0.5)
+    before = (model.lags, model.horizon, model.alpha)
+    model.fit(_random_walk(60))
+    assert (model.lags, model.horizon, model.alpha) == before
+    with pytest.raises(TypeError):
+        model.fit(_random_walk(60), lags=5)
 
 
 # ------------------------------------------------------------------------------ no look-ahead

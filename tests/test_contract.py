@@ -128,7 +128,7 @@ def test_recurrent_contract(
 
 @pytest.mark.parametrize("method", BASELINE_METHODS)
 def test_baseline_contract(method: str, tmp_path: Path) -> None:
-    _check_contract(fc.Baseline(method, horizon=H), BARS, tmp_path / "model")
+    _check_contract(fc.Baseline(method=method, horizon=H), BARS, tmp_path / "model")
 
 
 # -- learning ----------------------------------------------------------------------------------
@@ -184,3 +184,69 @@ def test_learns_a_noisy_sine_far_better_than_the_random_walk(
     # Measured with these settings: MASE 0.08-0.20 for every cell x topology, on two data
     # and model seeds; the random walk itself scores 1.
     assert mase(actual, predicted, random_walk) < 0.5
+
+
+# ---------------------------------------------------------------- scikit-learn's own checks
+# The checks of sklearn's check_estimator suite that do not need numeric X arrays: our
+# estimators are fitted on a frame of bars, so the ones that feed random matrices to fit do
+# not apply. Those that do are run as sklearn wrote them; the frame-fitted analogues of
+# check_dont_overwrite_parameters / check_estimators_overwrite_params / fit_returns_self /
+# check_estimators_unfitted / check_n_features_in follow.
+SKLEARN_CHECKS = [
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_mixin_order",
+]
+ESTIMATORS = [
+    pytest.param(lambda: fc.Forecaster(), id="Forecaster"),
+    pytest.param(lambda: fc.Baseline(), id="Baseline"),
+    pytest.param(lambda: fc.Baseline(method="ridge", lags=3), id="Baseline-ridge"),
+]
+
+
+@pytest.mark.parametrize("check", SKLEARN_CHECKS)
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_sklearn_estimator_checks_that_apply_to_frame_estimators(make, check) -> None:
+    from sklearn.utils import estimator_checks
+
+    estimator = make()
+    getattr(estimator_checks, check)(type(estimator).__name__, estimator)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_every_hyperparameter_is_keyword_only(make) -> None:
+    import inspect
+
+    parameters = list(inspect.signature(type(make())).parameters.values())
+    assert parameters and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_fit_on_a_frame_keeps_the_contract(make) -> None:
+    from sklearn.base import clone
+
+    estimator = make().set_params(horizon=H)
+    if isinstance(estimator, fc.Forecaster):
+        estimator.set_params(lookback=10, hidden_size=4, epochs=1, patience=None)
+    with pytest.raises(fc.NotFittedError, match=f"call {type(estimator).__name__}.fit"):
+        estimator.predict(BARS)
+    params = clone(estimator).get_params()
+    public_before = {k for k in vars(estimator) if not k.endswith("_")}
+    assert estimator.fit(BARS) is estimator  # fit returns self
+    # check_dont_overwrite_parameters / check_estimators_overwrite_params, fitted on a frame
+    assert estimator.get_params() == params
+    added = {k for k in vars(estimator) if not k.startswith("_") and not k.endswith("_")}
+    assert added == public_before, f"fit set public attributes {sorted(added - public_before)}"
+    assert estimator.n_features_in_ == len(estimator.feature_names_in_) >= 1
+    # a clone is unfitted and fits to the same forecast
+    again = clone(estimator).fit(BARS)
+    np.testing.assert_array_equal(
+        again.predict(BARS).to_numpy(), estimator.predict(BARS).to_numpy()
+    )

@@ -91,7 +91,7 @@ def test_set_params_returns_self_and_changes_only_what_it_names() -> None:
 
 def test_repr_shows_only_non_default_settings() -> None:
     assert repr(fc.Forecaster(cell="gru", lookback=30)) == "Forecaster(cell='gru', lookback=30)"
-    assert repr(fc.Baseline("drift", horizon=3)) == "Baseline(horizon=3, method='drift')"
+    assert repr(fc.Baseline(method="drift", horizon=3)) == "Baseline(horizon=3, method='drift')"
 
 
 def test_clone_of_a_fitted_model_is_unfitted_with_the_same_params(
@@ -125,7 +125,7 @@ def test_fit_returns_self_and_every_learned_attribute_ends_with_underscore(
 
 @pytest.mark.parametrize(
     ("estimator", "name"),
-    [(fc.Forecaster(), "Forecaster"), (fc.Baseline("naive"), "Baseline")],
+    [(fc.Forecaster(), "Forecaster"), (fc.Baseline(method="naive"), "Baseline")],
 )
 def test_predict_and_save_before_fit_raise_not_fitted_naming_the_call(
     estimator: fc.Forecaster | fc.Baseline, name: str, bars: pd.DataFrame, tmp_path: Path
@@ -183,7 +183,7 @@ def test_hourly_data_gives_hourly_steps(make_bars: Bars) -> None:
 def test_daily_data_with_weekends_steps_by_calendar_day(make_bars: Bars) -> None:
     crypto = make_bars(120, freq="D")  # every day: 2024-01-01 .. 2024-04-29 (a Monday)
 
-    forecast = fc.Baseline("naive", horizon=3).fit(crypto).predict(crypto)
+    forecast = fc.Baseline(method="naive", horizon=3).fit(crypto).predict(crypto)
 
     expected = pd.DatetimeIndex(["2024-04-30", "2024-05-01", "2024-05-02"], name="Date")
     pd.testing.assert_index_equal(forecast.index, expected)
@@ -440,7 +440,7 @@ def test_a_model_fitted_on_one_series_predicts_a_panel(
 
 
 def test_baseline_follows_the_same_conventions(bars: pd.DataFrame) -> None:
-    baseline = fc.Baseline("seasonal_naive", horizon=3, season=5)
+    baseline = fc.Baseline(method="seasonal_naive", horizon=3, season=5)
     copy = clone(baseline)
 
     assert (
@@ -464,7 +464,7 @@ def test_baseline_follows_the_same_conventions(bars: pd.DataFrame) -> None:
 
 def test_baseline_with_an_unknown_method_is_refused_by_fit(bars: pd.DataFrame) -> None:
     with pytest.raises(ConfigError) as error:
-        fc.Baseline("arima").fit(bars)
+        fc.Baseline(method="arima").fit(bars)
 
     assert str(error.value) == (
         "method='arima' is not a baseline; choose one of naive, seasonal_naive, drift, mean, ridge."

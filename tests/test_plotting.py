@@ -258,6 +258,21 @@ def test_plot_equity(tmp_path: Path) -> None:
         plot_equity(curves.reset_index(drop=True))
 
 
+def test_plot_equity_leaves_out_rules_that_never_traded_and_says_so() -> None:
+    dates = pd.bdate_range("2024-01-01", periods=60)
+    growth = np.linspace(0, 0.2, len(dates))
+    curves = pd.DataFrame({"lstm/long_flat": 1 + growth, "naive/long_flat": 1.0,
+                           "naive/long_short": 1.0, "buy_and_hold": 1 + growth / 2}, index=dates)
+    fig = plot_equity(curves)
+    ax = fig.axes[0]
+    drawn = [line for line in ax.lines if len(line.get_xdata())]
+    assert [line.get_label() for line in drawn] == ["lstm/long_flat", "buy_and_hold"]
+    assert legend_labels(fig) == [
+        "lstm/long_flat", "buy_and_hold",
+        "not drawn, never traded (flat at 1): naive/long_flat, naive/long_short",
+    ]
+
+
 def test_axes_in_a_subfigure_return_the_root_figure() -> None:
     root = Figure()
     ax = root.subfigures(1, 2)[1].add_subplot()

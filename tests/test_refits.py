@@ -130,7 +130,7 @@ def test_thread_lanes_are_deterministic() -> None:
 )
 def test_which_fits_may_share_a_process(params: dict[str, Any], in_threads: bool) -> None:
     assert refits._fits_in_threads(tiny(**params)) is in_threads
-    assert refits._fits_in_threads(fc.Baseline("naive")) is True
+    assert refits._fits_in_threads(fc.Baseline(method="naive")) is True
     assert refits._fits_in_threads(object()) is False  # unknown estimators: processes
 
 

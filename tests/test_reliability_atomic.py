@@ -167,7 +167,7 @@ def test_a_model_save_killed_mid_write_leaves_the_old_or_the_new_model(tmp_path:
 def test_a_report_killed_mid_write_leaves_the_old_or_the_new_report(tmp_path: Path) -> None:
     frame = bars(120)
     results = [
-        fc.backtest(fc.Baseline(method, horizon=2), frame, test_size=20, folds=2)
+        fc.backtest(fc.Baseline(method=method, horizon=2), frame, test_size=20, folds=2)
         for method in ("drift", "mean")
     ]
     references = [result.save(tmp_path / "reference" / str(i)) for i, result in enumerate(results)]
@@ -295,10 +295,12 @@ def test_a_kill_between_the_fallback_renames_is_repaired_by_the_next_write(
 def test_saved_files_get_ordinary_permissions_not_private_ones(tmp_path: Path) -> None:
     old_mask = os.umask(0o022)
     try:
-        model = fc.Baseline("naive", horizon=2).fit(bars(30))
+        model = fc.Baseline(method="naive", horizon=2).fit(bars(30))
         folder = model.save(tmp_path / "model")
         atomic_write_text(tmp_path / "next.csv", "x")
-        result = fc.backtest(fc.Baseline("naive", horizon=2), bars(60), test_size=10, folds=2)
+        result = fc.backtest(
+            fc.Baseline(method="naive", horizon=2), bars(60), test_size=10, folds=2
+        )
         report = result.save(tmp_path / "report")
     finally:
         os.umask(old_mask)

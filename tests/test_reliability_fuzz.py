@@ -189,7 +189,7 @@ def estimators(draw: st.DrawFn) -> fc.Forecaster | fc.Baseline:
     horizon = draw(st.integers(1, 3))
     if draw(st.booleans()):
         method = draw(st.sampled_from(["naive", "seasonal_naive", "drift", "mean", "ridge"]))
-        return fc.Baseline(method, horizon=horizon, season=2, lags=2)
+        return fc.Baseline(method=method, horizon=horizon, season=2, lags=2)
     return fc.Forecaster(
         cell=draw(st.sampled_from(["lstm", "gru", "rnn"])),
         topology=draw(st.sampled_from(["n_to_1", "n_to_n", "n_to_m", "1_to_n"])),
@@ -287,7 +287,7 @@ def test_make_windows_gives_finite_windows_or_a_clear_error(
 @budget(ci=25, fuzz=2500)
 @given(frame=bar_frames(), estimator=estimators())
 @example(frame=clean_bars(), estimator=tiny_forecaster(topology="n_to_1"))
-@example(frame=clean_bars(), estimator=fc.Baseline("ridge", horizon=2, lags=3))
+@example(frame=clean_bars(), estimator=fc.Baseline(method="ridge", horizon=2, lags=3))
 def test_fit_and_predict_give_finite_prices_or_a_clear_error(
     frame: pd.DataFrame, estimator: fc.Forecaster | fc.Baseline
 ) -> None:
@@ -313,7 +313,7 @@ def test_fit_and_predict_give_finite_prices_or_a_clear_error(
 @example(
     frame=clean_bars(), estimator=tiny_forecaster(cell="rnn"), test_size=10, folds=2, step=None
 )
-@example(frame=clean_bars(), estimator=fc.Baseline("mean"), test_size=12, folds=3, step=1)
+@example(frame=clean_bars(), estimator=fc.Baseline(method="mean"), test_size=12, folds=3, step=1)
 def test_backtest_gives_finite_forecasts_or_a_clear_error(
     frame: pd.DataFrame,
     estimator: fc.Forecaster | fc.Baseline,
@@ -346,4 +346,4 @@ def test_a_test_region_with_no_origin_that_has_h_bars_after_it_is_a_data_error()
 
     # Was ValueError('No objects to concatenate') from pd.concat([]) in forecast/backtest.py.
     with pytest.raises(fc.DataError, match="produced no forecasts"):
-        fc.backtest(fc.Baseline("naive", horizon=3), frame, test_size=2, folds=2)
+        fc.backtest(fc.Baseline(method="naive", horizon=3), frame, test_size=2, folds=2)

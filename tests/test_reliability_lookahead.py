@@ -77,7 +77,7 @@ def make_estimator(spec: str, **overrides: Any) -> fc.Forecaster | fc.Baseline:
     """``"lstm/n_to_m"`` -> a tiny Forecaster; a baseline name -> that Baseline."""
     if "/" not in spec:
         # The options a backtest gives its own baselines, so replays match them.
-        return fc.Baseline(spec, horizon=HORIZON, **overrides)
+        return fc.Baseline(method=spec, horizon=HORIZON, **overrides)
     cell, topology = spec.split("/")
     settings: dict[str, Any] = {
         "cell": cell,

@@ -75,7 +75,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "model": tiny().fit(frame).save(root / "model"),
         "wider": tiny(hidden_size=8).fit(frame).save(root / "wider"),
         "n_to_1": tiny(topology="n_to_1").fit(frame).save(root / "n_to_1"),
-        "ridge": fc.Baseline("ridge", horizon=2, lags=3).fit(frame).save(root / "ridge"),
+        "ridge": fc.Baseline(method="ridge", horizon=2, lags=3).fit(frame).save(root / "ridge"),
     }
 
 

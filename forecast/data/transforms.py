@@ -342,42 +342,6 @@ class SeriesTransform:
         represented = self.unscale(values, columns)
         return from_representation(represented, start, self.representation)
 
-    def inverse_steps(
-        self,
-        scaled: np.ndarray,
-        previous_price: np.ndarray,
-        columns: Sequence[int] | None = None,
-    ) -> np.ndarray:
-        """Map scaled one-step values back to prices, each from its own known previous price.
-
-        Unlike :meth:`inverse` nothing is compounded: step h is rebuilt from the true price
-        at step h-1 (teacher-forced, one-step-ahead evaluation, e.g. N-to-N outputs).
-
-        Parameters
-        ----------
-        scaled
-            ``[N, S, C']`` scaled values of S steps.
-        previous_price
-            ``[N, S, C']`` the true price one row before each of those steps.
-        columns
-            Which fitted columns the C' entries are (default all).
-
-        Returns
-        -------
-        ndarray
-            ``[N, S, C']`` float64 prices.
-        """
-        self._check_fitted("inverse_steps")
-        values = _as_float64(scaled)
-        previous = _as_float64(previous_price)
-        if values.shape != previous.shape:
-            raise DataError(
-                f"inverse_steps got scaled of shape {values.shape} and previous_price of "
-                f"shape {previous.shape}; pass both as [N, S, C']."
-            )
-        represented = self.unscale(values, columns)[..., None, :]  # [N, S, 1, C']
-        return from_representation(represented, previous, self.representation)[..., 0, :]
-
     # -- persistence -----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:

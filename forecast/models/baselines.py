@@ -9,7 +9,7 @@ Shapes: ``series`` is ``[L, K]`` float prices (a 1-D series is read as ``[L, 1]`
 ``forecast[i, h - 1]`` is the forecast for row ``origin_rows[i] + h``.
 
 ``BASELINES`` maps each name to its function (or, for ``"ridge"``, its class);
-:func:`make_baseline` gives all of them one ``fit`` / ``forecast`` interface.
+:class:`forecast.Baseline` gives all of them the estimators' ``fit`` / ``predict`` interface.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from forecast.errors import ConfigError, DataError, NotFittedError
 
 __all__ = [
     "BASELINES",
-    "FunctionBaseline",
     "RidgeLags",
     "drift",
-    "make_baseline",
     "mean",
     "naive",
     "seasonal_naive",
@@ -167,15 +165,11 @@ class RidgeLags:
         self.horizon = horizon
         self.alpha = alpha
 
-    def fit(
-        self,
-        series_train: Any,
-        *,
-        lags: int | None = None,
-        horizon: int | None = None,
-        alpha: float | None = None,
-    ) -> RidgeLags:
-        """Fit on training prices; keywords given here replace the constructor's.
+    def fit(self, series_train: Any) -> RidgeLags:
+        """Fit on training prices with the constructor's ``lags``, ``horizon`` and ``alpha``.
+
+        The hyperparameters are read, never changed: a refit (or a ``clone``) fits the same
+        model.
 
         Parameters
         ----------
@@ -188,9 +182,6 @@ class RidgeLags:
         DataError
             If prices are not positive, or no series has more than ``lags + horizon`` rows.
         """
-        for name, value in (("lags", lags), ("horizon", horizon), ("alpha", alpha)):
-            if value is not None:
-                setattr(self, name, value)
         if not _is_int(self.lags) or self.lags < 1:
             raise ConfigError(f"lags must be an integer >= 1, got {self.lags!r}; pass e.g. 10.")
         steps = _steps(self.horizon)
@@ -311,28 +302,6 @@ class RidgeLags:
         return f"RidgeLags({', '.join(changed)})"
 
 
-class FunctionBaseline:
-    """One of the fit-free baselines behind the same ``fit`` / ``forecast`` as RidgeLags."""
-
-    def __init__(self, name: str, **options: Any) -> None:
-        self.name = name
-        self.options = options
-
-    def fit(self, series_train: Any, **_: Any) -> FunctionBaseline:
-        """Nothing to learn: these baselines read only the rows before each origin."""
-        return self
-
-    def forecast(self, series: Any, origin_rows: Any, horizon: int) -> np.ndarray:
-        return BASELINES[self.name](series, origin_rows, horizon, **self.options)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.options)
-
-    def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"FunctionBaseline({self.name!r}{', ' if options else ''}{options})"
-
-
 BASELINES: dict[str, Callable[..., Any]] = {
     "naive": naive,
     "seasonal_naive": seasonal_naive,
@@ -347,29 +316,3 @@ def baseline_options(name: str) -> dict[str, Any]:
     skip = {"series", "origin_rows", "horizon", "self"}
     parameters = inspect.signature(BASELINES[name]).parameters.values()
     return {p.name: p.default for p in parameters if p.name not in skip}
-
-
-def make_baseline(name: str, *, horizon: int = 5, **options: Any) -> RidgeLags | FunctionBaseline:
-    """A baseline by name with one interface: ``.fit(series_train)`` then
-    ``.forecast(series, origin_rows, horizon)``.
-
-    ``horizon`` is what ``"ridge"`` fits for; the other baselines forecast any horizon.
-
-    Raises
-    ------
-    ConfigError
-        If ``name`` or an option is unknown; the message lists the valid ones.
-    """
-    key = str(name).strip().lower()
-    if key not in BASELINES:
-        raise ConfigError(f"baseline={name!r} is not known; choose one of {', '.join(BASELINES)}.")
-    allowed = baseline_options(key)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"baseline {key!r} has no option(s) {', '.join(unknown)}; its options are "
-            f"{', '.join(allowed) or 'none'}."
-        )
-    if key == "ridge":
-        return RidgeLags(horizon=horizon, **options)
-    return FunctionBaseline(key, **options)
