@@ -476,5 +476,5 @@ def test_a_first_fold_too_short_for_the_lookback_names_the_fold_and_the_option()
     assert "fewer than the 66 a Forecaster with lookback=60 + horizon=5 + 1" in message
     assert "pass a smaller test_size" in message
     sliding = fc.Baseline(method="ridge", horizon=H, lags=60)
-    with pytest.raises(DataError, match="fold 0 trains on 40 bars .* raise train_length to at"):
+    with pytest.raises(DataError, match=r"fold 0 trains on 40 bars .* raise train_length to at"):
         fc.backtest(sliding, BARS, test_size=100, folds=4, window="sliding", train_length=40)
