@@ -147,7 +147,7 @@ def test_no_code_is_used_only_by_tests() -> None:
                 and not public_class
             ]
             for definition in definitions:
-                if decorated and definition == node.name or definition in HOOKS:
+                if (decorated and definition == node.name) or definition in HOOKS:
                     continue
                 if definition not in referenced and f"{definition}(" not in notebooks:
                     unused.append(f"{name}.{definition}")
