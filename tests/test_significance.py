@@ -186,6 +186,26 @@ def test_pooled_test_keeps_common_shocks_in_the_variance():
     assert pooled.p_value == pytest.approx(dm_test(matrix.mean(axis=1)).p_value)
 
 
+@pytest.mark.parametrize("step", [5, 1])
+def test_pooled_test_has_the_nominal_size_with_a_market_factor(step):
+    # 20 tickers whose price moves share a market shock (half their variance), forecast by
+    # the drift mirror (equal expected loss to naive, module docstring of calibration_nulls):
+    # the pooled test's rejection share over 600 universes must sit in the 99% band.
+    rng = np.random.default_rng(77 + step)
+    n_origins, tickers, horizon = (50 if step == 5 else 246), 20, 5
+    lags = overlap_lags(horizon, step)
+    rejected = []
+    for _ in range(600):
+        bars = n_origins * step + horizon + 1
+        shocks = (rng.standard_normal((bars, 1)) + rng.standard_normal((bars, tickers))) / 2**0.5
+        paths = np.vstack([np.zeros((1, tickers)), np.cumsum(shocks, axis=0)])
+        origins = np.arange(n_origins) * step
+        u = paths[origins + horizon] - paths[origins]  # [origins, tickers]
+        rejected.append(pooled_dm_test(-4 * 0.05 * horizon * u, lags=lags).p_value < 0.05)
+    low, high = binomial_band(0.05, 600)
+    assert low <= np.mean(rejected) <= high
+
+
 def test_pooled_test_refuses_bad_input():
     with pytest.raises(DataError, match="2-D"):
         pooled_dm_test(np.zeros(5))
