@@ -77,6 +77,8 @@ PASSIVE_WAIT: dict[str, str] = {
 # 1,100 AAPL bars, median of 2 interleaved): a second thread trained 1.16-1.54x faster for
 # every model from the default LSTM (64 hidden, 1 layer, 35k parameters: 2.2M per step) to
 # 256 hidden (34M); tiny models such as the tests' (a few thousand parameters) stay on one.
+# Under load the same default fit took 0.98 s on one thread and 14.8 s on two (RESULTS.md,
+# "Threads per fit"; python -m benchmarks.threads_per_fit).
 WORK_PER_THREAD = 1_000_000
 
 _SAMPLE_SECONDS = 0.05
@@ -103,8 +105,9 @@ def tune_process() -> ProcessTuning:
     - OpenMP threads sleep when they wait instead of spinning (``OMP_WAIT_POLICY=PASSIVE``,
       ``GOMP_SPINCOUNT=0``, ``KMP_BLOCKTIME=0``), which keeps training steady when other
       processes use the cores. OpenMP reads them when torch loads it, so this part only takes
-      effect when called before anything imports torch (``import forecast`` does not;
-      ``forecast.Forecaster`` does); environment values already set are kept.
+      effect when called before anything has imported torch (``passive_wait`` in the result
+      says whether it did; set ``OMP_WAIT_POLICY=PASSIVE`` in the environment otherwise);
+      environment values already set are kept.
 
     Returns
     -------

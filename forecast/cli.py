@@ -686,6 +686,9 @@ def data_show(quiet: bool, as_json: bool, source: str, rows: int) -> None:
 
 def main() -> None:
     """Console-script entry point: exit 0, 1 (data/model error), 2 (usage) or 130 (Ctrl-C)."""
+    # This process is ours: passive OpenMP waits (effective only before torch is imported)
+    # and glibc keeping freed memory (see forecast._process.tune_process).
+    fc.tune_process()
     try:
         code = cli.main(prog_name="forecast", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):

@@ -8,6 +8,7 @@ checked exactly.
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -168,3 +169,25 @@ def test_tune_process_sets_passive_waits_only_before_torch_and_keeps_user_values
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
     ).stdout.split()
     assert out[1:3] == ["False", "ACTIVE"]  # the user's own setting wins
+
+
+def test_the_command_line_tunes_its_own_process() -> None:
+    """The CLI owns its process: main() opts it in (glibc keeps freed memory)."""
+    probe = (
+        "import sys\n"
+        "import forecast._malloc as malloc\n"
+        "from forecast.cli import main\n"
+        "sys.argv = ['forecast', '--version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(malloc._applied)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "FORECAST_KEEP_FREED_MEMORY"}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert out[-1] == str(expected)
