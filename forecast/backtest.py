@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from forecast.baseline import Baseline
 from forecast.data.columns import TICKER
 from forecast.data.panels import calendar as shared_calendar
 from forecast.data.panels import rows_between, series_parts
-from forecast.errors import ConfigError, DataError
+from forecast.errors import ConfigError, DataError, DataWarning
 from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
 from forecast.metrics import per_step, summarize, verdict
@@ -265,8 +266,9 @@ def backtest(
         for fold in plan
         if fold.refit
     }
-    for estimator in (forecaster, *baselines_by_label.values()):
-        _check_training_slices(estimator, train_frames, window, test_start is None)
+    train_frames = _trainable_slices(
+        [forecaster, *baselines_by_label.values()], train_frames, window, test_start is None
+    )
 
     fit_started = time.perf_counter()
     model_fits = fit_folds(
@@ -277,7 +279,9 @@ def backtest(
     }
     fit_wall = time.perf_counter() - fit_started
 
-    forecasts, fold_table = _forecast_folds(frame, calendar, plan, fits, step, horizon)
+    # Every model forecasts the same points: origins with the history all of them need.
+    history = max(e.rows_to_forecast() for e in (forecaster, *baselines_by_label.values()))
+    forecasts, fold_table = _forecast_folds(frame, calendar, plan, fits, step, horizon, history)
     config = {
         "model_name": name,
         "estimator": type(forecaster).__name__,
@@ -318,22 +322,40 @@ def backtest(
     )
 
 
-def _check_training_slices(
-    estimator: Forecaster | Baseline,
+def _trainable_slices(
+    estimators: list[Forecaster | Baseline],
     train_frames: dict[int, pd.DataFrame],
     window: str,
     region_from_test_size: bool,
-) -> None:
-    """Refuse, before any fit, a fold whose training slice is too short for ``estimator``.
+) -> dict[int, pd.DataFrame]:
+    """Check, before any fit, that every fold's training slice is long enough.
 
-    The message names the fold and the backtest option that lengthens its slice, rather than
-    letting ``fit`` blame the dataset for a slice the backtest cut.
+    A series too short for the estimators stops the backtest with a message that names the
+    fold and the backtest option that lengthens the slice, rather than letting ``fit`` blame
+    the dataset for a slice the backtest cut. In a panel, a ticker too short for a fold (a
+    recent listing) is left out of that fold's training, with a :class:`DataWarning`; the
+    fold's model still forecasts it from the first origin with enough history.
     """
-    needed, because = estimator.rows_to_fit()
+    needs = [(*estimator.rows_to_fit(), type(estimator).__name__) for estimator in estimators]
+    needed, because, kind = max(needs, key=lambda need: need[0])
+    out = {}
     for fold, train in train_frames.items():
-        for ticker, part in series_parts(train):
-            if len(part) >= needed:
-                continue
+        parts = series_parts(train)
+        short = [(ticker, part) for ticker, part in parts if len(part) < needed]
+        if short and len(short) < len(parts):
+            tickers = [str(ticker) for ticker, _ in short]
+            warnings.warn(
+                f"fold {fold} trains without {', '.join(tickers)}: fewer than the {needed} "
+                f"bars a {kind} with {because} needs; they are forecast where they have the "
+                "history.",
+                DataWarning,
+                stacklevel=3,
+            )
+            keep = ~train.index.get_level_values(0).isin(tickers)
+            train = train.loc[keep]
+            train.attrs = dict(train_frames[fold].attrs)
+        elif short:
+            ticker, part = short[0]
             whose = f" of ticker {ticker!r}" if ticker is not None else ""
             if window == "sliding":
                 fix = f"raise train_length to at least {needed}"
@@ -344,9 +366,10 @@ def _check_training_slices(
             raise DataError(
                 f"fold {fold} trains on {len(part)} bars{whose} "
                 f"({part.index[0]:%Y-%m-%d} to {part.index[-1]:%Y-%m-%d}), fewer than the "
-                f"{needed} a {type(estimator).__name__} with {because} needs; {fix}, or "
-                "lower those settings."
+                f"{needed} a {kind} with {because} needs; {fix}, or lower those settings."
             )
+        out[fold] = train
+    return out
 
 
 def _forecast_folds(
@@ -356,6 +379,7 @@ def _forecast_folds(
     fits: dict[str, dict[int, Any]],
     step: int,
     horizon: int,
+    history: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every fold with the models fitted for it: (tidy forecasts, fold table)."""
     rows: list[pd.DataFrame] = []
@@ -369,7 +393,15 @@ def _forecast_folds(
         for label, estimator in fitted.items():
             rows.extend(
                 _forecast_fold(
-                    estimator, label, frame, calendar, fold, step, horizon, plan[0].test_start
+                    estimator,
+                    label,
+                    frame,
+                    calendar,
+                    fold,
+                    step,
+                    horizon,
+                    plan[0].test_start,
+                    history,
                 )
             )
         fold_rows.append(
@@ -402,6 +434,7 @@ def _forecast_fold(
     step: int,
     horizon: int,
     region_start: int,
+    history: int,
 ) -> list[pd.DataFrame]:
     """Forecast every origin of ``fold`` for each series, one batched call per series."""
     # One grid of origins for the whole test region: the last bar before it, then every
@@ -412,7 +445,8 @@ def _forecast_fold(
     out = []
     for ticker, part in series_parts(frame):
         rows = part.index.get_indexer(origin_dates)
-        rows = rows[(rows >= 0) & (rows + horizon < len(part))]
+        # a recent listing: no origin before it has the ``history`` rows a forecast needs
+        rows = rows[(rows >= history - 1) & (rows + horizon < len(part))]
         if rows.size == 0:
             continue
         # Cut the frame at the fold's last origin: nothing after it can reach the model.

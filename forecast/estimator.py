@@ -74,6 +74,10 @@ class SeriesEstimator(BaseEstimator):
         features, targets = self._columns()
         return list(dict.fromkeys([*features, *targets]))
 
+    def rows_to_forecast(self) -> int:
+        """The fewest rows, up to and including an origin, a forecast from it needs."""
+        return self._min_rows(for_fit=False)
+
     def rows_to_fit(self) -> tuple[int, str]:
         """The fewest rows per series ``fit`` accepts, and the settings that decide it.
 

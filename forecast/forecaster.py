@@ -19,11 +19,12 @@ import torch
 from forecast.data.columns import OHLC
 from forecast.data.panels import series_parts, stack_in_time_order
 from forecast.data.transforms import SeriesTransform
-from forecast.data.windows import input_windows, target_windows
+from forecast.data.windows import cut_windows, input_windows, window_length
 from forecast.errors import ConfigError, DataError, ModelFileError, TrainingError
 from forecast.estimator import SeriesEstimator, load_model
 from forecast.model_files import FITTED_KEYS, check_fitted_keys, check_same, jsonable_params
 from forecast.models import ModelConfig, build_model
+from forecast.models.sampling import teacher_forcing_schedule
 from forecast.numerics import check_converged, check_finite_forecast, forecast_by_slot
 from forecast.serialization import write_model_dir
 from forecast.topologies import canonical_topology
@@ -56,7 +57,14 @@ class Forecaster(SeriesEstimator):
         How input steps map to outputs (aliases: seq2seq, many_to_one, many_to_many,
         one_to_many); see :mod:`forecast.topologies`.
     lookback : int
-        T, input steps per window (ignored by "1_to_n", which reads the last bar only).
+        T, input steps per window (ignored by "1_to_n", which reads the origin bar only).
+    pad : bool
+        Also train on (and forecast from) origins with fewer than ``lookback`` bars of
+        history, down to ``min_lookback``: their windows are right-padded and run packed, so
+        padding never enters the state, and N-to-N masks padded steps out of the loss. A
+        ticker with a short history then still counts in a panel.
+    min_lookback : int
+        With ``pad=True``, the fewest bars a window may have.
     horizon : int
         H, steps forecast after each origin.
     target : str or list of str
@@ -71,8 +79,12 @@ class Forecaster(SeriesEstimator):
     multi_step : {"auto", "recursive", "direct"}
         For "n_to_1": roll the next-step model forward, or predict H steps at once.
     teacher_forcing : float
-        Share of decoder steps fed the true previous value in training (scheduled sampling
-        below 1.0).
+        Probability that a seq2seq decoder step is fed the true previous value in training
+        (at the start of training, when ``sampling_schedule`` decays it).
+    sampling_schedule : {"constant", "linear", "exponential", "inverse_sigmoid"}
+        Scheduled sampling (Bengio et al., 2015): how the teacher-forcing probability decays
+        over the update steps of training, from ``teacher_forcing`` towards free running;
+        see :mod:`forecast.models.sampling`. For autoregressive decoders (n_to_m, 1_to_n).
     representation : {"log_return", "simple_return", "levels"}
         What the network learns on; forecasts are converted back to prices exactly.
     scaler : {"standard", "minmax", "robust", "none"}
@@ -123,6 +135,8 @@ class Forecaster(SeriesEstimator):
         cell: str = "lstm",
         topology: str = "n_to_m",
         lookback: int = 60,
+        pad: bool = False,
+        min_lookback: int = 1,
         horizon: int = 5,
         target: str | Sequence[str] = "Close",
         features: Sequence[str] | None = None,
@@ -134,6 +148,7 @@ class Forecaster(SeriesEstimator):
         decoder: str = "autoregressive",
         multi_step: str = "auto",
         teacher_forcing: float = 1.0,
+        sampling_schedule: str = "constant",
         representation: str = "log_return",
         scaler: str = "standard",
         epochs: int = 30,
@@ -155,6 +170,8 @@ class Forecaster(SeriesEstimator):
         self.cell = cell
         self.topology = topology
         self.lookback = lookback
+        self.pad = pad
+        self.min_lookback = min_lookback
         self.horizon = horizon
         self.target = target
         self.features = features
@@ -166,6 +183,7 @@ class Forecaster(SeriesEstimator):
         self.decoder = decoder
         self.multi_step = multi_step
         self.teacher_forcing = teacher_forcing
+        self.sampling_schedule = sampling_schedule
         self.representation = representation
         self.scaler = scaler
         self.epochs = epochs
@@ -197,16 +215,23 @@ class Forecaster(SeriesEstimator):
         return 0 if self.representation == "levels" else 1
 
     def _window_length(self) -> int:
-        return 1 if canonical_topology(self.topology) == "1_to_n" else int(self.lookback)
+        return window_length(self.topology, int(self.lookback))
+
+    def _shortest_window(self) -> int:
+        """Fewest bars a window may have: ``min_lookback`` with padding, else the full T."""
+        window = self._window_length()
+        return min(int(self.min_lookback), window) if self.pad else window
 
     def _min_rows(self, for_fit: bool) -> int:
-        rows = self._window_length() + self._offset()
+        rows = self._shortest_window() + self._offset()
         return rows + int(self.horizon) if for_fit else rows
 
     def rows_to_fit(self) -> tuple[int, str]:
         window = (
             "1 (the origin bar: 1_to_n ignores lookback)"
             if canonical_topology(self.topology) == "1_to_n"
+            else f"min_lookback={self.min_lookback} (pad=True)"
+            if self.pad and self._shortest_window() < self._window_length()
             else f"lookback={self.lookback}"
         )
         first = " + 1 (returns need a previous price)" if self._offset() else ""
@@ -220,17 +245,25 @@ class Forecaster(SeriesEstimator):
         """
         try:
             dropout = float(self.dropout) > 0 and int(self.num_layers) > 1
-            return not dropout and float(self.teacher_forcing) >= 1.0
+            sampling = float(self.teacher_forcing) < 1.0 or self.sampling_schedule != "constant"
+            return not dropout and not sampling
         except (TypeError, ValueError):
             return False  # a bad setting: fit will name it, wherever it runs
 
     def _check_params(self) -> tuple[ModelConfig, TrainConfig]:
-        for name in ("lookback", "horizon"):
+        for name in ("lookback", "horizon", "min_lookback"):
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
                 raise ConfigError(
                     f"{name} of Forecaster must be a positive integer, got {value!r}."
                 )
+        if not isinstance(self.pad, bool | np.bool_):
+            raise ConfigError(f"pad of Forecaster must be True or False, got {self.pad!r}.")
+        if self.pad and self.min_lookback > self.lookback:
+            raise ConfigError(
+                f"min_lookback={self.min_lookback} is larger than lookback={self.lookback}; "
+                "choose min_lookback <= lookback."
+            )
         features, targets = self._columns()
         target_index = (
             [features.index(t) for t in targets] if all(t in features for t in targets) else None
@@ -267,6 +300,17 @@ class Forecaster(SeriesEstimator):
             precision=self.precision,
         ).validate()
         SeriesTransform.check_options(representation=self.representation, scaler=self.scaler)
+        teacher_forcing_schedule(self.sampling_schedule, model_config.teacher_forcing)
+        has_decoder = model_config.topology in ("n_to_m", "1_to_n") and (
+            model_config.decoder == "autoregressive"
+        )
+        if self.sampling_schedule != "constant" and not has_decoder:
+            raise ConfigError(
+                f"sampling_schedule={self.sampling_schedule!r} decays teacher forcing, which "
+                "only a seq2seq decoder uses (topology n_to_m or 1_to_n with "
+                f"decoder='autoregressive'), not topology={model_config.topology!r} with "
+                f"decoder={model_config.decoder!r}; use sampling_schedule='constant'."
+            )
         return model_config, train_config
 
     # -- fit -----------------------------------------------------------------------------
@@ -313,23 +357,39 @@ class Forecaster(SeriesEstimator):
             # sklearn's warm_start: continue from the weights of the previous fit (the
             # scaler is still refitted on this data; only the network's weights carry over).
             module.load_state_dict(self.module_.state_dict())
-        X_parts, y_parts, origin_parts = [], [], []
-        for _, part in parts:
+        X_parts, y_parts, length_parts, origin_parts = [], [], [], []
+        for ticker, part in parts:
             scaled = transform.transform(part[columns].to_numpy(dtype=np.float64))
             scaled = torch.from_numpy(np.ascontiguousarray(scaled[self._offset() :]))
-            y = target_windows(
+            # The same cutting rule as forecast.make_windows, one meaning per topology.
+            X, y, rows, lengths = cut_windows(
+                scaled[:, feature_idx],
                 scaled[:, target_idx],
-                self._window_length(),
-                int(self.horizon),
-                module.train_target,
+                lookback=int(self.lookback),
+                horizon=int(self.horizon),
+                topology=model_config.topology,
+                train_target=module.train_target,
+                pad=bool(self.pad),
+                min_lookback=int(self.min_lookback),
+                label="the series" if ticker is None else f"ticker {ticker!r}",
             )
-            X = input_windows(scaled[:, feature_idx], self._window_length())[: len(y)]
             X_parts.append(X)
             y_parts.append(y)
-            origin_parts.append(part.index[self._offset() + self._window_length() - 1 :][: len(y)])
-        X, y = stack_in_time_order(X_parts, y_parts, origin_parts)
+            length_parts.append(lengths)
+            origin_parts.append(part.index[self._offset() + rows])
+        X, y, lengths = stack_in_time_order(origin_parts, X_parts, y_parts, length_parts)
+        padded = bool((lengths < X.shape[1]).any())
+        schedule = teacher_forcing_schedule(self.sampling_schedule, model_config.teacher_forcing)
         try:
-            history = train(module, X, y, train_config, horizon=int(self.horizon))
+            history = train(
+                module,
+                X,
+                y,
+                train_config,
+                lengths=lengths if padded else None,
+                horizon=int(self.horizon),
+                teacher_forcing=schedule if self.sampling_schedule != "constant" else None,
+            )
             check_converged(module, history, y, train_config)
         except TrainingError:
             # A diverged refit must not leave the previous fit behind to be saved or used
@@ -353,22 +413,33 @@ class Forecaster(SeriesEstimator):
     def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
         self._check_fitted("forecast_rows")
         origin_rows = np.asarray(origin_rows, dtype=np.int64)
-        window = self._window_length()
-        if origin_rows.size and origin_rows.min() < window - 1 + self._offset():
+        window, shortest, first_row = self._window_length(), self._shortest_window(), self._offset()
+        if origin_rows.size and origin_rows.min() < shortest - 1 + first_row:
+            option = "min_lookback" if self.pad else "lookback"
             raise DataError(
-                f"an origin at row {int(origin_rows.min())} has fewer than {window} bars of "
-                f"history (lookback {window}); start forecasting later or lower lookback."
+                f"an origin at row {int(origin_rows.min())} has fewer than {shortest} bars of "
+                f"history ({option} {shortest}); start forecasting later or lower {option}"
+                + ("." if self.pad else ", or pass pad=True.")
             )
         columns = self.fit_columns_
         prices = frame[columns].to_numpy(dtype=np.float64)
         scaled = torch.from_numpy(np.ascontiguousarray(self.transform_.transform(prices)))
         feature_idx = [columns.index(c) for c in self.feature_names_in_]
         target_idx = [columns.index(c) for c in self.target_names_]
-        windows = input_windows(scaled[:, feature_idx], window)  # [L-T+1, T, F] view
+        features = scaled[:, feature_idx]  # [L, F]
+        # A window holds the T bars up to its origin, or (pad=True) all of them when fewer:
+        # each length is forecast unpadded, so a short window's forecast cannot depend on
+        # what other windows share its batch.
+        lengths = np.minimum(origin_rows - first_row + 1, window)
         device = resolve_device(self.device)
         module = self.module_.to(device)
+        out = np.empty((len(origin_rows), int(self.horizon), len(target_idx)), dtype=np.float32)
         with torch.no_grad():
-            out = forecast_by_slot(module, windows, origin_rows - (window - 1), device)
+            for length in np.unique(lengths):
+                members = np.flatnonzero(lengths == length)
+                windows = input_windows(features, int(length))  # [L-l+1, l, F] view
+                starts = origin_rows[members] - (length - 1)
+                out[members] = forecast_by_slot(module, windows, starts, device)
         module.cpu()
         last_price = prices[origin_rows][:, target_idx]  # [N, K]
         forecast = self.transform_.inverse(out, last_price, columns=target_idx)

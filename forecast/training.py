@@ -36,6 +36,7 @@ __all__ = [
     "resolve_device",
     "seeded",
     "train",
+    "window_loss",
 ]
 
 LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
@@ -196,6 +197,7 @@ def train(
     *,
     lengths: torch.Tensor | None = None,
     horizon: int = 1,
+    teacher_forcing: Callable[[int, int], float] | None = None,
 ) -> TrainHistory:
     """Fit ``model`` in place on windows ``X`` -> ``y`` and return its history.
 
@@ -215,6 +217,11 @@ def train(
     horizon
         H: the last ``horizon`` windows before the validation tail are dropped from training so
         that no training target overlaps the validation windows' future (a purge).
+    teacher_forcing
+        Scheduled sampling: ``(step, n_steps) -> probability`` of feeding a decoder the true
+        previous value at update ``step`` of the ``n_steps`` a full run takes (see
+        :mod:`forecast.models.sampling`); passed to the model as ``teacher_forcing=``. None
+        leaves the model's own constant ratio.
 
     Returns
     -------
@@ -234,9 +241,13 @@ def train(
     # Dropout and scheduled sampling draw from torch's global generator: borrow it, seeded,
     # for the whole fit and give it back after. Other fits touch it only to draw their
     # weights, so they can train side by side in threads.
-    borrow_rng = seeded(config.seed, device) if draws_from_global_rng(model) else None
+    # A teacher-forcing schedule draws too, even when the model's own ratio is 1.
+    draws = draws_from_global_rng(model) or teacher_forcing is not None
+    borrow_rng = seeded(config.seed, device) if draws else None
     with _fit_threads(model, config.batch_size, device), borrow_rng or contextlib.nullcontext():
-        return _train(model, X, y, config, device, precision, lengths, horizon)
+        return _train(
+            model, X, y, config, device, precision, lengths, horizon, teacher_forcing
+        )
 
 
 def _train(
@@ -248,6 +259,7 @@ def _train(
     precision: Callable[[], contextlib.AbstractContextManager[object]],
     lengths: torch.Tensor | None,
     horizon: int,
+    teacher_forcing: Callable[[int, int], float] | None = None,
 ) -> TrainHistory:
     """The loop of :func:`train`, on a validated config and a model already on ``device``."""
     generator = torch.Generator().manual_seed(config.seed)  # our own: batch order
@@ -264,7 +276,9 @@ def _train(
     val_slice = slice(n - n_val, n)
 
     optimizer = _optimizer(model, config)
-    loss_fn = _loss(config.loss)
+    per_step_target = getattr(model, "train_target", None) == "n_to_n"
+    n_updates = config.epochs * math.ceil(n_train / config.batch_size)
+    update = 0
     history = TrainHistory(n_train=n_train, n_val=n_val)
     best_state: dict[str, torch.Tensor] | None = None
     best_val = math.inf
@@ -279,9 +293,13 @@ def _train(
             batch_len = len_dev[index] if len_dev is not None else None
             target = y_dev[index]
             optimizer.zero_grad(set_to_none=True)
+            ratio = teacher_forcing(update, n_updates) if teacher_forcing is not None else None
+            update += 1
             with precision():
-                output = model(X_dev[index], batch_len, target)
-            loss = loss_fn(output.float(), target)
+                loss = window_loss(
+                    model, X_dev[index], target, batch_len, config.loss,
+                    per_step=per_step_target, teacher_forcing=ratio,
+                )
             loss.backward()
             if config.clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
@@ -292,7 +310,10 @@ def _train(
         history.train_loss.append(epoch_loss)
         if not n_val:
             continue
-        val_loss = _evaluate(model, X_dev[val_slice], y_dev[val_slice], len_dev, val_slice, loss_fn)
+        val_loss = _evaluate(
+            model, X_dev[val_slice], y_dev[val_slice], len_dev, val_slice, config.loss,
+            per_step=per_step_target,
+        )
         _check_finite(val_loss, epoch, "validation")
         history.val_loss.append(val_loss)
         if val_loss < best_val:
@@ -358,19 +379,48 @@ def _precision_context(
     return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
 
 
+def window_loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    lengths: torch.Tensor | None,
+    loss: str,
+    *,
+    per_step: bool = False,
+    teacher_forcing: float | None = None,
+) -> torch.Tensor:
+    """The training loss of one batch: ``model(x, lengths, y)`` against ``y``, a scalar.
+
+    With ``per_step`` (N-to-N: ``y`` is ``[N, T, K]``, one target per input step) and
+    ``lengths``, the steps at and after each window's length are padding and are masked
+    out: the loss is the mean over real steps only, so a padded window contributes exactly
+    what it would unpadded.
+    """
+    extra = {} if teacher_forcing is None else {"teacher_forcing": teacher_forcing}
+    output = model(x, lengths, y, **extra).float()
+    if not per_step or lengths is None:
+        return _LOSS_FUNCTIONS[loss](output, y)
+    steps = torch.arange(y.shape[1], device=y.device)
+    real = (steps[None, :] < lengths.to(y.device)[:, None]).unsqueeze(-1)  # [N, T, 1]
+    elementwise = _LOSS_FUNCTIONS[loss](output, y, reduction="none")  # [N, T, K]
+    return (elementwise * real).sum() / (real.sum() * y.shape[-1])
+
+
 def _evaluate(
     model: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
     lengths: torch.Tensor | None,
     rows: slice,
-    loss_fn: nn.Module,
+    loss: str,
+    *,
+    per_step: bool,
 ) -> float:
     model.eval()
     with torch.no_grad():
         batch_len = lengths[rows] if lengths is not None else None
         # Teacher forcing is off in eval mode, so this is the loss of real forecasts.
-        return float(loss_fn(model(X, batch_len, None), y))
+        return float(window_loss(model, X, y, batch_len, loss, per_step=per_step))
 
 
 def _epochs(config: TrainConfig) -> range:
@@ -391,8 +441,11 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> Adam:
     )
 
 
-def _loss(name: str) -> nn.Module:
-    return {"mse": nn.MSELoss(), "mae": nn.L1Loss(), "huber": nn.HuberLoss()}[name]
+_LOSS_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+    "mse": nn.functional.mse_loss,
+    "mae": nn.functional.l1_loss,
+    "huber": nn.functional.huber_loss,
+}
 
 
 def _check_finite(value: float, epoch: int, phase: str) -> None:

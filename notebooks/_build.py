@@ -337,7 +337,7 @@ BARS_TO_TENSORS = [
     | `n_to_1` (many-to-one) | T steps | the next step `[N, 1, K]` | feeds its own forecast back H-1 times |
     | `n_to_n` (many-to-many) | T steps | the step after *each* input step `[N, T, K]` | same rollout as n_to_1 |
     | `n_to_m` (seq2seq) | T steps | the next H steps `[N, H, K]` | a decoder writes them one by one |
-    | `1_to_n` (one-to-many) | 1 step, the origin bar | the next H steps `[N, H, K]` | a decoder from one bar |
+    | `1_to_n` (one-to-many) | 1 step, the origin bar (the lookback is ignored) | the next H steps `[N, H, K]` | a decoder from one bar |
     """),
     code("""
     shapes = []
@@ -397,7 +397,9 @@ BARS_TO_TENSORS = [
       have seen little history; that is also why it may never be bidirectional (a backward
       pass would let step `t` read step `t + 1`, the answer).
     - **n_to_m** reads 6 bars and is trained on the whole 3-step future at once.
-    - **1_to_n** reads only the origin bar and must write 3 steps from it alone.
+    - **1_to_n** reads only the origin bar and must write 3 steps from it alone. It ignores
+      the lookback, so every bar with 3 bars after it is an origin: more windows from the
+      same 14 rows (the `Forecaster` cuts its training windows with this same code).
 
     ## 3. Returns, not levels
 
@@ -768,7 +770,7 @@ from forecast import trading
     | `r2` | R² on price levels. It is near 1 for *any* forecast that stays near the last price (naive included), so never read it alone |
     | `mase` | MAE divided by the naive forecast's MAE on the same points: **1.0 is naive**, below 1 is better |
     | `theil_u` | RMSE of the forecast relative change over naive's (Theil's U2): also 1.0 for naive |
-    | `direction_accuracy` | share of points where the forecast got the sign of the move right. Naive predicts no move, so it scores 0 by construction: compare models with 0.5, a coin flip |
+    | `direction_accuracy` | share of points where the forecast got the sign of the move right; compare models with 0.5, a coin flip. Naive predicts no move and so calls no direction: for it the number is not applicable (this raw table holds 0; the CLI and report.html print n/a) |
     | `dm_stat`, `dm_pvalue` | Diebold-Mariano test of the model's squared errors against naive's (negative statistic = model better) |
 
     `seasonal_naive` (the price 5 bars ago) and `drift` (the line from the first to the last

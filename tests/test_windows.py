@@ -107,11 +107,12 @@ def test_make_windows_rows_origins_and_targets(
     values = frame.to_numpy(dtype=np.float32)
     windows = make_windows(frame, lookback=lookback, horizon=horizon, topology=topology,
                            target=["Close", "Open"])
-    n_windows = n_rows - lookback + 1 - horizon
+    window = 1 if topology == "1_to_n" else lookback  # 1_to_n reads the origin bar alone
+    n_windows = n_rows - window + 1 - horizon
     assert len(windows) == n_windows
     assert windows.features == ("Open", "High", "Low", "Close")
     assert windows.targets == ("Close", "Open")
-    np.testing.assert_array_equal(windows.origin_rows, np.arange(n_windows) + lookback - 1)
+    np.testing.assert_array_equal(windows.origin_rows, np.arange(n_windows) + window - 1)
     assert windows.origins.equals(frame.index[windows.origin_rows])
     targets = values[:, [3, 0]]
     for j, origin in enumerate(windows.origin_rows):
@@ -180,8 +181,12 @@ def test_panel_windows_never_cross_tickers(topology: str, pad: bool) -> None:
     panel = _panel(lengths)
     windows = make_windows(panel, lookback=12, horizon=4, topology=topology, pad=pad,
                            min_lookback=3)
-    # pad: origins from row min_lookback-1 = 2 to n-H-1; else from row T-1 = 11.
-    per_ticker = {t: (n - 2 - 4) if pad else (n - 12 - 4 + 1) for t, n in lengths.items()}
+    # pad: origins from row min_lookback-1 = 2 to n-H-1; else from row T-1 = 11; 1_to_n
+    # windows are the origin bar alone, from row 0.
+    if topology == "1_to_n":
+        per_ticker = {t: n - 4 for t, n in lengths.items()}
+    else:
+        per_ticker = {t: (n - 2 - 4) if pad else (n - 12 - 4 + 1) for t, n in lengths.items()}
     assert len(windows) == sum(per_ticker.values())
     assert list(pd.unique(windows.tickers)) == list(lengths)
     for k, ticker in enumerate(lengths):

@@ -28,18 +28,19 @@ def series_parts(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
 
 
 def stack_in_time_order(
-    X_parts: list[torch.Tensor], y_parts: list[torch.Tensor], origins: list[pd.Index]
-) -> tuple[torch.Tensor, torch.Tensor]:
+    origins: list[pd.Index], *parts: list[torch.Tensor]
+) -> tuple[torch.Tensor, ...]:
     """Concatenate per-ticker windows sorted by origin, so the validation tail is the latest.
 
-    ``X_parts[i]`` ``[N_i, T, F]`` and ``y_parts[i]`` ``[N_i, ...]`` belong to the origins
-    ``origins[i]`` (``N_i`` dates); the sort is stable, so tickers keep their order on a date.
+    Each of ``parts`` (e.g. inputs ``[N_i, T, F]``, targets, lengths ``[N_i]``) holds one
+    tensor per ticker, whose rows belong to the ``N_i`` dates ``origins[i]``; the sort is
+    stable, so tickers keep their order on a date. Returns one tensor per entry of ``parts``.
     """
-    if len(X_parts) == 1:
-        return X_parts[0], y_parts[0]
+    if len(origins) == 1:
+        return tuple(part[0] for part in parts)
     stamps = np.concatenate([np.asarray(index.asi8) for index in origins])
     order = torch.from_numpy(np.argsort(stamps, kind="stable"))
-    return torch.cat(X_parts)[order], torch.cat(y_parts)[order]
+    return tuple(torch.cat(part)[order] for part in parts)
 
 
 def calendar(frame: pd.DataFrame) -> pd.DatetimeIndex:

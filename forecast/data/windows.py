@@ -12,12 +12,17 @@ topology      ``y`` shape      rows of window ``j``
 ``n_to_1``    ``[N, 1, K]``    ``j+T`` (the next step)
 ``n_to_n``    ``[N, T, K]``    ``[j+1, j+T+1)`` (the step after each input)
 ``n_to_m``    ``[N, H, K]``    ``[j+T, j+T+H)`` (the next H steps)
-``1_to_n``    ``[N, H, K]``    ``[j+T, j+T+H)``; ``X`` is ``[N, 1, F]``, the origin bar
+``1_to_n``    ``[N, H, K]``    ``[j+1, j+1+H)``; ``X`` is ``[N, 1, F]``, bar ``j``
 ============  ===============  ==========================================
 
-with ``N = L - T - H + 1``. Inputs and targets are views over one contiguous array
-(``Tensor.unfold``): cutting a million windows costs no copy and no Python loop. Copies
-happen only where they must: padding short windows, and joining the tickers of a panel.
+with ``N = L - T - H + 1``. ``1_to_n`` reads the origin bar alone, so it ignores the lookback:
+its windows are one row long (T = 1 in every formula, :func:`window_length`), window ``j``'s
+origin is row ``j`` and ``N = L - H``. :func:`cut_windows` is the one cutting rule, used by
+:func:`make_windows` and by :class:`forecast.Forecaster` alike.
+
+Inputs and targets are views over one contiguous array (``Tensor.unfold``): cutting a
+million windows costs no copy and no Python loop. Copies happen only where they must: padding
+short windows, and joining the tickers of a panel.
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ from forecast.data.columns import OHLC
 from forecast.errors import ConfigError, DataError
 from forecast.topologies import canonical_topology
 
-__all__ = ["Windows", "input_windows", "make_windows", "target_windows"]
+__all__ = [
+    "Windows",
+    "cut_windows",
+    "input_windows",
+    "make_windows",
+    "target_windows",
+    "window_length",
+]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -43,7 +55,8 @@ class Windows:
     Attributes
     ----------
     X : Tensor
-        ``[N, T, F]`` float32 inputs (``1_to_n``: ``[N, 1, F]``, the bar at the origin),
+        ``[N, T, F]`` float32 inputs (``1_to_n``: ``[N, 1, F]``, the bar at the origin; its
+        windows ignore the lookback),
         right-padded with zeros to T when ``pad=True``. Raw column values, not scaled.
     y : Tensor
         float32 targets: ``n_to_1`` ``[N, 1, K]``, ``n_to_n`` ``[N, T, K]``, ``n_to_m`` and
@@ -86,6 +99,11 @@ class Windows:
             f"topology={self.topology!r}, lookback={self.lookback}, horizon={self.horizon}, "
             f"padded={self.lengths is not None}, panel={self.tickers is not None})"
         )
+
+
+def window_length(topology: str, lookback: int) -> int:
+    """Rows in each input window: 1 for ``1_to_n`` (the origin bar alone), else ``lookback``."""
+    return 1 if canonical_topology(topology) == "1_to_n" else int(lookback)
 
 
 def input_windows(values: np.ndarray | torch.Tensor, lookback: int) -> torch.Tensor:
@@ -242,14 +260,14 @@ def make_windows(
     dates, segments = _segments(frame)
     x_values = _column_values(frame, inputs)  # [L, F]
     y_values = _column_values(frame, targets)  # [L, K]
-    parts = [
-        _cut_segment(
-            x_values, y_values, start, stop, label,
+    parts = []
+    for label, start, stop in segments:
+        X, y, rows, lengths = cut_windows(
+            x_values[start:stop], y_values[start:stop],
             lookback=lookback, horizon=horizon, topology=topology,
-            pad=pad, min_lookback=min_lookback,
+            pad=pad, min_lookback=min_lookback, label=label,
         )
-        for label, start, stop in segments
-    ]
+        parts.append((X, y, rows + start, lengths))
     X, y, origin_rows, lengths = _join(parts)
     tickers = None
     if isinstance(frame.index, pd.MultiIndex):
@@ -274,45 +292,76 @@ def make_windows(
 _Part = tuple[torch.Tensor, torch.Tensor, np.ndarray, torch.Tensor]
 
 
-def _cut_segment(
+def cut_windows(
     x_values: torch.Tensor,
     y_values: torch.Tensor,
-    start: int,
-    stop: int,
-    label: str,
     *,
     lookback: int,
     horizon: int,
     topology: str,
-    pad: bool,
-    min_lookback: int,
-) -> _Part:
-    """Windows of rows ``[start, stop)`` of one series: padded short ones, then full ones."""
-    n_rows = stop - start
-    _check_length(n_rows, label, lookback, horizon, pad, min_lookback)
-    xs, ys = x_values[start:stop], y_values[start:stop]  # views
+    train_target: str | None = None,
+    pad: bool = False,
+    min_lookback: int = 1,
+    label: str = "the series",
+) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, torch.Tensor]:
+    """Every window of one series that has H rows after its origin: the one cutting rule.
+
+    Parameters
+    ----------
+    x_values, y_values
+        ``[L, F]`` inputs and ``[L, K]`` targets of one series (no ticker boundary inside),
+        float32, row for row.
+    lookback, horizon, topology
+        T, H and the topology (``1_to_n`` windows are one row long: :func:`window_length`).
+    train_target
+        The topology whose target layout ``y`` takes (default ``topology``): a direct
+        ``n_to_1`` model learns all H steps, the ``n_to_m`` layout.
+    pad, min_lookback
+        Also cut right-padded windows for origins with ``min_lookback``..T-1 rows of history.
+    label
+        How an error names the series (e.g. "ticker 'AAPL'").
+
+    Returns
+    -------
+    X, y, origin_rows, lengths
+        ``[N, T, F]`` inputs, ``y`` in ``train_target``'s layout, ``[N]`` origin rows (in
+        ``0..L-1``, increasing) and ``[N]`` true input lengths (T for full windows).
+        Without padding ``X`` and ``y`` are views of the inputs.
+
+    Raises
+    ------
+    DataError
+        The series has too few rows for one window.
+    """
+    topology = canonical_topology(topology)
+    train_target = topology if train_target is None else canonical_topology(train_target)
+    lookback = window_length(topology, lookback)
+    min_lookback = min(min_lookback, lookback)
+    n_rows = x_values.shape[0]
+    if topology == "1_to_n":  # one-row windows: only the horizon can be too long
+        _check_length(n_rows, label, 1, horizon, False, 1, window="the origin bar (1_to_n)")
+    else:
+        _check_length(n_rows, label, lookback, horizon, pad, min_lookback)
     n_full = max(0, n_rows - lookback - horizon + 1)
     pieces: list[_Part] = []
     if pad:
         last_short = min(lookback - 2, n_rows - horizon - 1)  # last origin with < T rows
         short_origins = np.arange(min_lookback - 1, last_short + 1, dtype=np.int64)
         if len(short_origins):
-            pieces.append(_short_windows(xs, ys, short_origins, lookback, horizon, topology))
+            pieces.append(
+                _short_windows(x_values, y_values, short_origins, lookback, horizon, train_target)
+            )
     if n_full:
-        pieces.append(_full_windows(xs, ys, lookback, horizon, topology))
-    X, y, origins, lengths = _join(pieces)
-    return X, y, origins + start, lengths
+        pieces.append(_full_windows(x_values, y_values, lookback, horizon, train_target))
+    return _join(pieces)
 
 
 def _full_windows(
-    xs: torch.Tensor, ys: torch.Tensor, lookback: int, horizon: int, topology: str
+    xs: torch.Tensor, ys: torch.Tensor, lookback: int, horizon: int, train_target: str
 ) -> _Part:
-    y = target_windows(ys, lookback, horizon, topology)
+    y = target_windows(ys, lookback, horizon, train_target)
     n_windows = y.shape[0]
-    if topology == "1_to_n":
-        X = xs[lookback - 1 : lookback - 1 + n_windows].unsqueeze(1)  # [N, 1, F]
-    else:
-        X = input_windows(xs, lookback)[:n_windows]  # [N, T, F]
+    X = input_windows(xs, lookback)[:n_windows]  # [N, T, F]; T = 1 for 1_to_n
     origins = np.arange(lookback - 1, lookback - 1 + n_windows, dtype=np.int64)
     lengths = torch.full((n_windows,), X.shape[1], dtype=torch.int64)
     return X, y, origins, lengths
@@ -324,16 +373,13 @@ def _short_windows(
     origins: np.ndarray,
     lookback: int,
     horizon: int,
-    topology: str,
+    train_target: str,
 ) -> _Part:
     """Windows whose origin has fewer than T rows before it: rows ``[0, o]``, zero-padded."""
     index = torch.from_numpy(origins)
     lengths = index + 1
-    if topology == "1_to_n":
-        X = xs[index].unsqueeze(1)  # [N, 1, F]
-        lengths = torch.ones_like(lengths)
-    else:
-        X = _padded_prefixes(xs, lengths, lookback)  # [N, T, F]
+    X = _padded_prefixes(xs, lengths, lookback)  # [N, T, F]
+    topology = train_target
     if topology == "n_to_1":
         y = ys[index + 1].unsqueeze(1)  # [N, 1, K]
     elif topology == "n_to_n":
@@ -437,7 +483,13 @@ def _check_dates(dates: pd.Index) -> None:
 
 
 def _check_length(
-    n_rows: int, label: str, lookback: int, horizon: int, pad: bool, min_lookback: int
+    n_rows: int,
+    label: str,
+    lookback: int,
+    horizon: int,
+    pad: bool,
+    min_lookback: int,
+    window: str | None = None,
 ) -> None:
     if pad and n_rows < min_lookback + horizon:
         raise DataError(
@@ -446,6 +498,11 @@ def _check_length(
             "history."
         )
     if not pad and n_rows < lookback + horizon:
+        if window is not None:
+            raise DataError(
+                f"{label} has {n_rows} rows but {window} + horizon={horizon} needs at least "
+                f"{lookback + horizon}; use a shorter horizon or longer history."
+            )
         raise DataError(
             f"{label} has {n_rows} rows but lookback={lookback} + horizon={horizon} needs at "
             f"least {lookback + horizon}; use a shorter lookback, or pad=True."
