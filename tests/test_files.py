@@ -127,10 +127,18 @@ def test_adj_close_only_file_uses_it_as_the_close_and_says_so(tmp_path: Path) ->
 
 
 def test_shared_awkward_files_still_load_or_say_why() -> None:
-    # DHR: empty OHLC rows are dropped and reported; LNT: the bad print is repaired; APTV:
-    # 44 rows load (its shortness is refused later, by the lookback it is used with).
-    with pytest.warns(DataWarning, match="DHR: dropped 2 row"):
+    # DHR: empty OHLC rows are dropped, a bar repaired and the ten trading days missing in
+    # March 2015 reported; APTV: 44 rows load (its shortness is refused later, by the
+    # lookback it is used with).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
         fc.load("DHR")
+    said = [str(warning.message) for warning in caught]
+    assert any(text.startswith("DHR: dropped 2 row") for text in said)
+    assert any(text.startswith("DHR: widened High/Low of 1 bar") for text in said)
+    assert any(
+        "DHR: 1 gap(s)" in text and "2015-03-06 to 2015-03-23 (17 days)" in text for text in said
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(fc.load("APTV")) == 44

@@ -239,8 +239,9 @@ def _iso_from_numeric(
         bad = strings.iloc[row]
         order = "day-first" if dayfirst else "month-first"
         raise DataError(
-            f"{bad!r} in {label} is not a date when read {order}; check dayfirst= or pass "
-            "date_format= with the pattern the file uses (e.g. '%d/%m/%Y')."
+            f"{bad!r} in {label} is not a date when read {order}; check dayfirst= "
+            "(--dayfirst/--monthfirst) or pass the pattern the file uses, e.g. "
+            "date_format='%d/%m/%Y' (--date-format)."
         )
     return chosen.dt.strftime("%Y-%m-%d") + parts[4]
 
@@ -256,11 +257,14 @@ def _choose_order(month_first: pd.Series, day_first: pd.Series, sample: str, lab
         return False
     if df_valid and not mf_valid:
         return True
-    how = "dayfirst=True (or date_format='%d/%m/%Y')"
+    how = (
+        "dayfirst=True or dayfirst=False (--dayfirst, --monthfirst), or the pattern, e.g. "
+        "date_format='%d/%m/%Y' (--date-format)"
+    )
     if not (mf_valid or df_valid):
         raise DataError(
             f"the dates of {label} are neither all day-first nor all month-first (such as "
-            f"{sample!r}); write them one way, or pass {how} or dayfirst=False to say which."
+            f"{sample!r}); write them one way, or pass {how}."
         )
     if month_first.equals(day_first):
         return False  # day == month on every row: both readings agree
@@ -276,7 +280,7 @@ def _choose_order(month_first: pd.Series, day_first: pd.Series, sample: str, lab
     first_df = f"{day_first.iloc[0]:%Y-%m-%d}"
     raise DataError(
         f"the dates of {label} read equally well day-first and month-first ({sample!r} is "
-        f"{first_df} or {first_mf}); pass {how} or dayfirst=False to say which."
+        f"{first_df} or {first_mf}); pass {how}."
     )
 
 
