@@ -64,6 +64,8 @@ _EPILOG_DATA_SHOW = """\b
 Examples:
   forecast data show AAPL
   forecast data show prices.csv --rows 10
+  forecast data show bars_uk.csv --dayfirst --encoding latin-1
+  forecast data show all_stocks_5yr.csv --ticker-column Name
   forecast data show yahoo:SPY --json
 """
 
@@ -159,7 +161,51 @@ def _common(function: F) -> F:
     return function
 
 
+def _reading_options(function: F) -> F:
+    """How to read a file's dates, text and tickers, and which calendar its dates follow."""
+    options = [
+        click.option(
+            "--date-format",
+            default=None,
+            help="How the file writes dates, e.g. %d/%m/%Y [default: decided from the data].",
+        ),
+        click.option(
+            "--dayfirst/--monthfirst",
+            default=None,
+            help="Numeric dates are day-first (01/03 = 1 March) or month-first "
+            "[default: decided from the data].",
+        ),
+        click.option(
+            "--encoding", default=None, help="Text encoding of CSV files [default: UTF-8]."
+        ),
+        click.option(
+            "--tz", default=None, help="Time zone of the dates (IANA name, e.g. America/New_York)."
+        ),
+        click.option(
+            "--ticker-column", default=None, help="Column of a long file that names the ticker."
+        ),
+        click.option(
+            "--calendar",
+            default="auto",
+            show_default=True,
+            help="Exchange calendar of forecast dates (XNYS, XLON, ...; none: weekdays).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _reading(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop the reading options into ``fc.load`` keywords."""
+    return {
+        name: options.pop(name)
+        for name in ("date_format", "dayfirst", "encoding", "tz", "ticker_column", "calendar")
+    }
+
+
 def _data_options(function: F) -> F:
+    function = _reading_options(function)
     options = [
         click.option(
             "--data",
@@ -373,6 +419,7 @@ def _load(options: dict[str, Any]) -> Any:
         interval=options.pop("interval"),
         offline=options.pop("offline") or None,
         nan_policy=options.pop("nan_policy"),
+        **_reading(options),
     )
 
 
@@ -606,6 +653,8 @@ def predict(quiet: bool, as_json: bool, model_dir: str, output: str | None, **op
         click.echo(forecasts.reset_index().to_json(orient="records", date_format="iso"))
     else:
         click.echo(forecasts.to_string())
+        if not quiet:
+            click.echo(f"Forecast dates: {forecasts.attrs.get('calendar')}", err=True)
 
 
 @cli.command(epilog=_EPILOG_MODELS)
@@ -671,10 +720,11 @@ def data_fetch(
 @_common
 @click.argument("source")
 @click.option("--rows", type=click.IntRange(1), default=5, show_default=True)
-def data_show(quiet: bool, as_json: bool, source: str, rows: int) -> None:
+@_reading_options
+def data_show(quiet: bool, as_json: bool, source: str, rows: int, **options: Any) -> None:
     """Show the first and last bars of a dataset, file or ticker, after validation."""
     with _Warnings(quiet):
-        frame = fc.load(source)
+        frame = fc.load(source, **_reading(options))
     if as_json:
         click.echo(frame.reset_index().to_json(orient="records", date_format="iso"))
         return

@@ -72,10 +72,37 @@ def test_tz_option(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not calendar_available(), reason="the calendars extra is not installed")
-def test_calendar_is_stated_and_can_be_chosen() -> None:
-    shown = invoke("data", "show", "KO", "--rows", "1")
-    assert "XNYS exchange calendar" in shown.stdout
-    weekdays = invoke("data", "show", "KO", "--rows", "1", "--calendar", "none")
-    assert "weekdays (no exchange holiday calendar" in weekdays.stdout
+def test_calendar_option_is_checked() -> None:
+    assert invoke("data", "show", "KO", "--rows", "1", "--calendar", "none").exit_code == 0
     bad = invoke("data", "show", "KO", "--calendar", "XNYSE")
     assert bad.exit_code == 1 and "is not an exchange calendar" in bad.stderr
+
+
+@pytest.mark.skipif(not calendar_available(), reason="the calendars extra is not installed")
+def test_predict_states_its_calendar_and_skips_christmas(tmp_path: Path) -> None:
+    path = tmp_path / "ko.csv"
+    pd.read_csv(bundled_path("KO")).query("Date <= '2017-12-22'").to_csv(path, index=False)
+    model = tmp_path / "model"
+    fitted = invoke(
+        "fit",
+        "--data",
+        str(path),
+        "--epochs",
+        "1",
+        "--hidden-size",
+        "4",
+        "--lookback",
+        "10",
+        "--horizon",
+        "2",
+        "--out",
+        str(model),
+        "-q",
+    )
+    assert fitted.exit_code == 0, fitted.output
+    result = invoke("predict", "--model", str(model), "--data", str(path))
+    assert result.exit_code == 0, result.output
+    assert "2017-12-26" in result.stdout and "2017-12-25" not in result.stdout
+    assert "Forecast dates: XNYS exchange calendar (holidays skipped)" in result.stderr
+    free = invoke("predict", "--model", str(model), "--data", str(path), "--calendar", "none")
+    assert "2017-12-25" in free.stdout
