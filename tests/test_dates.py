@@ -65,7 +65,7 @@ def test_bundled_us_stocks_skip_christmas_and_new_year() -> None:
 @needs_calendars
 def test_predict_follows_the_exchange_calendar_and_says_so() -> None:
     frame = fc.load("KO").loc[:"2017-12-22"]
-    model = fc.Baseline("naive", horizon=3).fit(frame)
+    model = fc.Baseline(method="naive", horizon=3).fit(frame)
     forecast = model.predict(frame)
     assert list(forecast.index.strftime("%Y-%m-%d")) == ["2017-12-26", "2017-12-27", "2017-12-28"]
     assert forecast.attrs["calendar"] == "XNYS exchange calendar (holidays skipped)"
@@ -104,7 +104,7 @@ def test_without_the_library_auto_is_calendar_free_and_names_cost_an_install(
 ) -> None:
     frame = fc.load("APTV")
     assert frame.attrs["calendar"] is None
-    model = fc.Baseline("naive", horizon=1).fit(frame.loc[:"2017-12-22"])
+    model = fc.Baseline(method="naive", horizon=1).fit(frame.loc[:"2017-12-22"])
     forecast = model.predict(frame.loc[:"2017-12-22"])
     assert forecast.index[0] == pd.Timestamp("2017-12-25")
     assert "pip install 'forecast-rnn[calendars]'" in forecast.attrs["calendar"]
@@ -159,7 +159,7 @@ def test_round_the_clock_bars_step_by_their_frequency() -> None:
 def test_backtest_target_dates_keep_the_zone(make_bars: Any) -> None:
     frame = make_bars(120)
     frame.index = frame.index.tz_localize("Europe/London")
-    result = fc.backtest(fc.Baseline("naive", horizon=2), frame, test_size=20, folds=2)
+    result = fc.backtest(fc.Baseline(method="naive", horizon=2), frame, test_size=20, folds=2)
     target = pd.DatetimeIndex(result.forecasts["target_date"])
     assert str(target.tz) == "Europe/London"
     assert np.all(target.isin(frame.index))
@@ -168,5 +168,7 @@ def test_backtest_target_dates_keep_the_zone(make_bars: Any) -> None:
 def test_backtest_test_start_is_wall_time_in_the_data_zone(make_bars: Any) -> None:
     frame = make_bars(120)
     frame.index = frame.index.tz_localize("Asia/Tokyo")
-    result = fc.backtest(fc.Baseline("naive"), frame, test_start=str(frame.index[100].date()))
+    result = fc.backtest(
+        fc.Baseline(method="naive"), frame, test_start=str(frame.index[100].date())
+    )
     assert pd.Timestamp(result.folds["test_start"].iloc[0]) == frame.index[100]

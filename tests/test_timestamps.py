@@ -146,7 +146,7 @@ def test_zone_survives_start_end_backtest_and_saved_files(tmp_path: Path) -> Non
     index = _hourly_new_york("2024-02-26", "2024-03-22")
     frame = fc.load(str(_hourly_file(tmp_path, index)), start="2024-03-01 09:30")
     assert frame.index[0] == pd.Timestamp("2024-03-01 09:30", tz="America/New_York")
-    result = fc.backtest(fc.Baseline("naive", horizon=2), frame, test_size=14, folds=2)
+    result = fc.backtest(fc.Baseline(method="naive", horizon=2), frame, test_size=14, folds=2)
     result.save(tmp_path / "run")
     written = pd.read_csv(tmp_path / "run" / "forecasts.csv")
     assert written["target_date"].str.endswith("-04:00").all()  # EDT after 10 March

@@ -166,7 +166,7 @@ def test_constant_series_is_refused_saying_why() -> None:
     with pytest.raises(DataError, match="is constant"):
         fc.load(frame)
     with pytest.raises(DataError, match="is constant"):
-        fc.backtest(fc.Baseline("naive"), frame, test_size=20, folds=2)
+        fc.backtest(fc.Baseline(method="naive"), frame, test_size=20, folds=2)
 
 
 def test_gap_of_months_is_reported_with_its_dates() -> None:
