@@ -7,6 +7,7 @@ Data:      datasets, describe_datasets, load, validate, make_windows, SeriesTran
 Models:    Forecaster (rnn/lstm/gru x n_to_1/n_to_n/n_to_m/1_to_n), Baseline, load_model,
            list_models, ModelConfig, ElmanRNN
 Backtests: backtest, BacktestResult, DEFAULT_BASELINES, make_folds, Fold
+Keeping fresh: update, update_model_dir, latest_version, forecast_latest (Forecaster.update)
 Errors:    ForecastError and its subclasses; DataWarning
 Process:   tune_process (opt in: glibc keeps freed memory, OpenMP waits passively)
 """
@@ -35,7 +36,9 @@ from forecast.errors import (
 from forecast.estimator import load_model
 from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
+from forecast.latest import forecast_latest
 from forecast.models import ElmanRNN, ModelConfig, list_models
+from forecast.updating import UpdateResult, latest_version, update, update_model_dir
 
 __all__ = [
     "DEFAULT_BASELINES",
@@ -55,16 +58,21 @@ __all__ = [
     "NotFittedError",
     "SeriesTransform",
     "TrainingError",
+    "UpdateResult",
     "Windows",
     "__version__",
     "backtest",
     "datasets",
     "describe_datasets",
+    "forecast_latest",
+    "latest_version",
     "list_models",
     "load",
     "load_model",
     "make_folds",
     "make_windows",
     "tune_process",
+    "update",
+    "update_model_dir",
     "validate",
 ]

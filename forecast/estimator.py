@@ -27,6 +27,7 @@ from forecast.data.panels import series_parts
 from forecast.data.validate import validate
 from forecast.errors import ConfigError, DataError, ModelFileError, NotFittedError
 from forecast.model_files import TOP_KEYS
+from forecast.seen import SeenBars
 from forecast.serialization import read_model_dir
 
 __all__ = ["ESTIMATOR_KINDS", "SeriesEstimator", "load_model"]
@@ -230,6 +231,8 @@ def load_model(path: str | os.PathLike[str]) -> SeriesEstimator:
     try:
         model = cls(**params)
         model._restore(config.get("fitted") or {}, weights)
+        if config.get("seen") is not None:
+            model.seen_ = SeenBars.from_dict(config["seen"])
     except ModelFileError:
         raise
     except (ConfigError, KeyError, TypeError, ValueError) as exc:

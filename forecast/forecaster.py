@@ -26,6 +26,7 @@ from forecast.model_files import FITTED_KEYS, check_fitted_keys, check_same, jso
 from forecast.models import ModelConfig, build_model
 from forecast.models.sampling import teacher_forcing_schedule
 from forecast.numerics import check_converged, check_finite_forecast, forecast_by_slot
+from forecast.seen import SeenBars
 from forecast.serialization import write_model_dir
 from forecast.topologies import canonical_topology
 from forecast.training import TrainConfig, TrainHistory, resolve_device, seeded, train
@@ -43,6 +44,7 @@ _FITTED_ATTRIBUTES = (
     "target_names_",
     "fit_columns_",
     "n_features_in_",
+    "seen_",
 )
 
 
@@ -407,7 +409,49 @@ class Forecaster(SeriesEstimator):
         self.target_names_ = targets
         self.fit_columns_ = columns
         self.n_features_in_ = len(features)
+        self.seen_ = SeenBars.record(frame, columns, rows=self._seen_rows())
         return self
+
+    def _training_windows(
+        self, part: pd.DataFrame, transform: SeriesTransform, train_target: str
+    ) -> tuple[torch.Tensor, torch.Tensor, pd.Index]:
+        """Full-length training windows of one series (``fit``'s cutting rule, no padding):
+        ``X [N, T, F]``, ``y`` shaped for the topology, and the N origin dates."""
+        features, targets = self._columns()
+        columns = list(dict.fromkeys([*features, *targets]))
+        scaled = transform.transform(part[columns].to_numpy(dtype=np.float64))
+        scaled = torch.from_numpy(np.ascontiguousarray(scaled[self._offset() :]))
+        X, y, rows, _ = cut_windows(
+            scaled[:, [columns.index(c) for c in features]],
+            scaled[:, [columns.index(c) for c in targets]],
+            lookback=int(self.lookback),
+            horizon=int(self.horizon),
+            topology=canonical_topology(self.topology),
+            train_target=train_target,
+            pad=False,
+        )
+        return X, y, part.index[self._offset() + rows]
+
+    def _seen_rows(self) -> int:
+        """Bars of each series kept in ``seen_``: enough to forecast after new bars and to
+        train on every window whose targets reach a new bar (T + H + representation offset)."""
+        return self._window_length() + int(self.horizon) + self._offset()
+
+    def update(
+        self,
+        new_bars: pd.DataFrame,
+        *,
+        epochs: int = 0,
+        scaler: str | None = None,
+        force: bool = False,
+    ) -> Forecaster:
+        """A copy of this fitted model that has seen ``new_bars`` (optionally fine-tuned).
+
+        See :func:`forecast.updating.update`; this model is left unchanged.
+        """
+        from forecast.updating import update
+
+        return update(self, new_bars, epochs=epochs, scaler=scaler, force=force).model
 
     # -- predict -------------------------------------------------------------------------
     def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
@@ -476,6 +520,9 @@ class Forecaster(SeriesEstimator):
                 "history": self.history_.to_dict(),
             },
         }
+        seen = getattr(self, "seen_", None)
+        if seen is not None:
+            state["seen"] = seen.to_dict()
         return write_model_dir(path, state, self.module_.state_dict())
 
     @classmethod

@@ -28,7 +28,8 @@ FITTED_KEYS: dict[str, set[str]] = {
     },
     "baseline": {"target_names", "ridge"},
 }
-TOP_KEYS = {"kind", "params", "fitted"}
+# "seen" (optional): the last bars each series showed the model (forecast.seen.SeenBars).
+TOP_KEYS = {"kind", "params", "fitted", "seen"}
 
 
 def check_fitted_keys(fitted: dict[str, Any], expected: set[str]) -> None:
