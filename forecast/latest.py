@@ -21,7 +21,6 @@ import torch
 
 from forecast.data.columns import TICKER
 from forecast.data.dates import infer_step
-from forecast.data.panels import series_parts
 from forecast.data.transforms import to_representation
 from forecast.errors import DataError, NotFittedError
 from forecast.numerics import check_finite_forecast
@@ -72,11 +71,35 @@ def forecast_latest(model: Any, data: pd.DataFrame | None = None) -> pd.DataFram
         series = [(tail.ticker, tail.dates, tail.values) for tail in seen.tails]
     else:
         model._check_columns(data)
-        series = [
-            (ticker, pd.DatetimeIndex(part.index), part[columns].to_numpy(dtype=np.float64))
-            for ticker, part in series_parts(data)
-        ]
+        series = _series_arrays(data, columns)
     return latest_frame(model, series)
+
+
+def _series_arrays(
+    data: pd.DataFrame, columns: list[str]
+) -> list[tuple[str | None, pd.DatetimeIndex, np.ndarray]]:
+    """``(ticker, dates, prices [L_i, C])`` per series, split by positions (no per-ticker
+    pandas indexing: that would cost more than the forward pass for a large universe)."""
+    values = data[columns].to_numpy(dtype=np.float64)  # [rows, C]
+    if not isinstance(data.index, pd.MultiIndex):
+        series = [(None, pd.DatetimeIndex(data.index), values)]
+    else:
+        codes, tickers = pd.factorize(data.index.get_level_values(0))
+        dates = pd.DatetimeIndex(data.index.get_level_values(-1))
+        order = np.argsort(codes, kind="stable")  # each ticker's rows together, in file order
+        ends = np.cumsum(np.bincount(codes, minlength=len(tickers)))
+        starts = ends - np.bincount(codes, minlength=len(tickers))
+        series = [
+            (str(ticker), dates[order[a:b]], values[order[a:b]])
+            for ticker, a, b in zip(tickers, starts, ends, strict=True)
+        ]
+    unsorted = [ticker for ticker, stamps, _ in series if not stamps.is_monotonic_increasing]
+    if unsorted or any(not stamps.is_unique for _, stamps, _ in series):
+        raise DataError(
+            f"the dates of series {unsorted[:5] or '(some)'} are not sorted and unique; load the "
+            "bars with forecast.load(...) or run forecast.validate(...) first."
+        )
+    return series
 
 
 def latest_frame(

@@ -149,6 +149,10 @@ def update(
             "load them with forecast.load(...)."
         )
     model._check_columns(new_bars)
+    if policy == "frozen":
+        # Only rows from the kept bars on can matter; validating a long history per ticker
+        # would cost more than the update itself.
+        new_bars = _from(new_bars, min(tail.dates[0] for tail in seen.tails))
     frame = validate(
         new_bars,
         columns=seen.columns,
@@ -252,6 +256,16 @@ def _fine_tune(
     model.module_ = module.cpu().eval()
     model.transform_ = transform
     return len(X)
+
+
+def _from(bars: pd.DataFrame, first: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``bars`` dated ``first`` or later, when its dates can be compared as is."""
+    dates = bars.index.get_level_values(-1) if isinstance(bars.index, pd.MultiIndex) else bars.index
+    if not isinstance(dates, pd.DatetimeIndex) or dates.tz is not None:
+        return bars  # validation will parse or refuse them; nothing to cut safely here
+    kept = bars.loc[np.asarray(dates >= first)]
+    kept.attrs = dict(bars.attrs)
+    return kept
 
 
 def _parts(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
