@@ -7,6 +7,7 @@ Data:      datasets, describe_datasets, load, validate, make_windows, SeriesTran
 Models:    Forecaster (rnn/lstm/gru x n_to_1/n_to_n/n_to_m/1_to_n), Baseline, load_model,
            list_models, ModelConfig, ElmanRNN
 Backtests: backtest, BacktestResult, DEFAULT_BASELINES, make_folds, Fold
+Tuning:    tune, TuneResult (Optuna, optional extra forecast-rnn[tune])
 Keeping fresh: update, update_model_dir, latest_version, forecast_latest (Forecaster.update)
 Errors:    ForecastError and its subclasses; DataWarning
 Process:   tune_process (opt in: glibc keeps freed memory, OpenMP waits passively)
@@ -38,6 +39,7 @@ from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
 from forecast.latest import forecast_latest
 from forecast.models import ElmanRNN, ModelConfig, list_models
+from forecast.tuning import TuneResult, tune
 from forecast.updating import UpdateResult, latest_version, update, update_model_dir
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "NotFittedError",
     "SeriesTransform",
     "TrainingError",
+    "TuneResult",
     "UpdateResult",
     "Windows",
     "__version__",
@@ -71,6 +74,7 @@ __all__ = [
     "load_model",
     "make_folds",
     "make_windows",
+    "tune",
     "tune_process",
     "update",
     "update_model_dir",
