@@ -69,6 +69,19 @@ Examples:
   forecast data show yahoo:SPY --json
 """
 
+_EPILOG_UPDATE = """\b
+Examples:
+  forecast update --model runs/aapl --data yahoo:AAPL --output next.csv
+  forecast update --model runs/aapl --data today.csv --epochs 3 --scaler frozen
+  forecast update --model runs/aapl --data today.csv --force     # accept a gap in the bars
+"""
+_EPILOG_TUNE = """\b
+Examples:
+  forecast tune --data AAPL --trials 20                 # study in tune-AAPL/, resumable
+  forecast tune --data AAPL --trials 30 --space space.toml --out runs/tune
+  forecast backtest --config tune-AAPL/best.toml        # the winner, on any backtest
+"""
+
 
 class _Group(click.Group):
     """A group that turns the package's own errors into one line and exit code 1."""
@@ -459,6 +472,8 @@ def cli() -> None:
       forecast backtest            # does an LSTM beat the random walk on bundled AAPL?
       forecast data list           # the bundled datasets
       forecast models              # every model and its options
+      forecast tune                # search the settings on walk-forward folds
+      forecast update              # carry a saved model forward on new bars
     """
 
 
@@ -655,6 +670,230 @@ def predict(quiet: bool, as_json: bool, model_dir: str, output: str | None, **op
         click.echo(forecasts.to_string())
         if not quiet:
             click.echo(f"Forecast dates: {forecasts.attrs.get('calendar')}", err=True)
+
+
+@cli.command(epilog=_EPILOG_UPDATE)
+@_common
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False),
+    required=True,
+    help="Model directory written by 'forecast fit' (its newest version is updated).",
+)
+@_data_options
+@click.option(
+    "--epochs",
+    "update_epochs",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Fine-tune on the new bars for this many epochs (0: only move forward).",
+)
+@click.option(
+    "--scaler",
+    "scaler_policy",
+    type=click.Choice(["frozen", "refit"]),
+    default=None,
+    help="Scaler policy when fine-tuning (required with --epochs > 0).",
+)
+@click.option("--force", is_flag=True, help="Accept a gap longer than the data's usual spacing.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the next forecasts to this CSV (rewritten only when they change).",
+)
+def update(
+    quiet: bool,
+    as_json: bool,
+    model_dir: str,
+    update_epochs: int,
+    scaler_policy: str | None,
+    force: bool,
+    output: str | None,
+    **options: Any,
+) -> None:
+    """Carry a saved model forward on new bars; write a new version and the next forecasts.
+
+    The new version is written beside the old one as MODEL@LAST-DATE; running the command
+    again with the same bars changes nothing.
+    """
+    with _Warnings(quiet):
+        frame = _load(options)
+        result = fc.update_model_dir(
+            model_dir,
+            frame,
+            epochs=update_epochs,
+            scaler=scaler_policy,
+            force=force,
+            forecasts_csv=output,
+        )
+    if result.version is not None:
+        what = f"{result.new_bars} new bar(s); wrote {result.version}"
+    else:
+        what = f"{result.source} has already seen every bar given; nothing changed"
+    if as_json:
+        payload = {
+            "source": str(result.source),
+            "version": None if result.version is None else str(result.version),
+            "new_bars": result.new_bars,
+            "windows": result.windows,
+            "forecasts": json.loads(result.forecasts.to_json(orient="records", date_format="iso")),
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    if not quiet:
+        click.echo(f"Updated from {result.source}: {what}.", err=True)
+    if output is None:
+        click.echo(result.forecasts.to_string(index=False))
+    elif not quiet:
+        click.echo(f"Forecasts in {output}", err=True)
+
+
+@cli.command(epilog=_EPILOG_TUNE)
+@_common
+@_data_options
+@_model_options
+@click.option(
+    "--trials",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Finished trials the study should hold (a resumed study runs the rest).",
+)
+@click.option(
+    "--space",
+    "space_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="TOML with a [space] table overriding the default search space.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for study.db (resumable), trials.csv and best.toml [default: tune-DATA].",
+)
+@click.option("--study-name", default="forecast-tune", show_default=True)
+@click.option(
+    "--test-size",
+    type=click.IntRange(1),
+    default=250,
+    show_default=True,
+    help="Last bars, never seen while tuning; the winner is backtested on them once.",
+)
+@click.option("--test-folds", type=click.IntRange(1), default=5, show_default=True)
+@click.option(
+    "--tune-size",
+    type=click.IntRange(1),
+    default=250,
+    show_default=True,
+    help="Bars before the test region whose walk-forward folds score each trial.",
+)
+@click.option("--tune-folds", type=click.IntRange(1), default=5, show_default=True)
+@click.option(
+    "--step",
+    type=click.IntRange(1),
+    default=None,
+    help="Bars between forecast origins [default: the horizon].",
+)
+@click.option(
+    "--pruning/--no-pruning",
+    default=True,
+    show_default=True,
+    help="Stop trials worse than the median after a fold.",
+)
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None)
+@click.option(
+    "--n-jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Refit lanes of each trial's backtests (see 'forecast backtest --help').",
+)
+def tune(
+    quiet: bool,
+    as_json: bool,
+    trials: int,
+    space_file: str | None,
+    out: str | None,
+    study_name: str,
+    **options: Any,
+) -> None:
+    """Tune the model's settings with Optuna on walk-forward folds, then test the winner once.
+
+    Model options given on the command line are fixed; the others are searched (default
+    space, or --space). Needs the optional extra: pip install 'forecast-rnn[tune]'.
+    """
+    from forecast.search_space import read_space
+    from forecast.tuning import require_optuna
+
+    require_optuna()
+    ctx = click.get_current_context()
+    given = {
+        name
+        for name in _MODEL_KEYS
+        if ctx.get_parameter_source(name)
+        in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.DEFAULT_MAP)
+    }
+    source = str(options["source"])
+    folder = Path(out) if out is not None else Path(f"tune-{Path(source).stem or 'data'}")
+    with _Warnings(quiet):
+        frame = _load(options)
+        base = _forecaster(options, quiet=True)
+        known = set(base.get_params())
+        space: dict[str, Any] = read_space(space_file, known) if space_file else {}
+        space.update({name: base.get_params()[name] for name in given})
+
+        def progress(trial: Any) -> None:
+            if quiet:
+                return
+            value = trial.value if trial.value is not None else float("nan")
+            click.echo(
+                f"trial {trial.number}: {trial.state.name.lower()}, tuning MASE {value:.4f}",
+                err=True,
+            )
+
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            result = fc.tune(
+                base,
+                frame,
+                trials=trials,
+                space=space,
+                storage=folder / "study.db",
+                study_name=study_name,
+                on_trial=progress,
+                **options,
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                f"Interrupted; the study in {folder / 'study.db'} keeps its finished trials; "
+                "run the same command to resume.",
+                err=True,
+            )
+            raise click.exceptions.Exit(130) from None
+        from forecast._atomic import atomic_write_text
+
+        atomic_write_text(folder / "trials.csv", result.trials.to_csv(index=False))
+        result.write_config(folder / "best.toml", data=source)
+    if as_json:
+        payload = {
+            "best_params": result.best_params,
+            "tuning_mase": result.tuning_score,
+            "test_mase": result.test_score,
+            "default_tuning_mase": result.default_tuning_score,
+            "default_test_mase": result.default_test_score,
+            "trials": len(result.trials),
+            "best_config": str(folder / "best.toml"),
+            "settings": result.settings,
+        }
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    click.echo(result.table())
+    click.echo("")
+    click.echo(result.summary())
+    click.echo(f"Best configuration: {folder / 'best.toml'} (forecast backtest --config ...)")
 
 
 @cli.command(epilog=_EPILOG_MODELS)

@@ -35,6 +35,7 @@ import contextlib
 import json
 import math
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -418,7 +419,7 @@ def _study(
         # A heartbeat marks trials left "running" by a killed process as failed when the
         # study is opened again, so they neither block nor count.
         backend = optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=60)
-    names = [summary.study_name for summary in optuna.get_all_study_summaries(backend)]
+    names = optuna.get_all_study_names(backend)
     existing = 0
     if name in names:
         study = optuna.load_study(study_name=name, storage=backend)
@@ -536,11 +537,14 @@ def _trials_table(optuna: Any, study: Any) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def _quiet_optuna(optuna: Any) -> Iterator[None]:
-    """Optuna logs every trial at INFO; the table says it better. Restored afterwards."""
+    """Optuna logs every trial at INFO; the table says it better. Both restored afterwards."""
     level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            # The heartbeat of RDB storage is marked experimental; it is what resumes cleanly.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            yield
     finally:
         optuna.logging.set_verbosity(level)
 

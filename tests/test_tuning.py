@@ -140,7 +140,9 @@ def test_a_trial_clearly_worse_after_its_first_fold_is_pruned(bars, tmp_path, mo
 def test_resuming_with_other_settings_is_refused(bars, tmp_path):
     storage = tmp_path / "s.db"
     tune(fc.Forecaster(**BASE), bars, trials=1, space=SPACE, storage=storage, **REGIONS)
-    with pytest.raises(fc.ConfigError, match=r"was run with other settings \(tune_size differ\)"):
+    with pytest.raises(
+        fc.ConfigError, match=r"was run with other settings \(tune_size, tune_start differ\)"
+    ):
         tune(
             fc.Forecaster(**BASE),
             bars,
