@@ -101,7 +101,9 @@ def _topology(params: Mapping[str, Any]) -> str:
 
 
 def parse_space(table: Mapping[str, Any], known: set[str]) -> dict[str, Dimension]:
-    """A space from a TOML-like table (see the module docstring); names must be in ``known``."""
+    """A space from a TOML-like table (see the module docstring); names must be in ``known``
+    (spelled like the parameters or like the command-line flags: ``num-layers``)."""
+    table = {str(name).replace("-", "_"): value for name, value in table.items()}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(

@@ -326,9 +326,21 @@ def tune(
         _enqueue_default(study, full_space, base.get_params())
         remaining = trials - _finished(optuna, study)
         if remaining > 0:
-            callbacks = [lambda _study, trial: on_trial(trial)] if on_trial else []
+
+            def after_trial(_study: Any, trial: Any) -> None:
+                if on_trial is not None:
+                    on_trial(trial)
+                if _finished(optuna, study) >= trials:
+                    study.stop()
+
+            # Failed trials do not count towards ``trials``; up to ``trials`` of them are
+            # tolerated before the search gives up.
             study.optimize(
-                objective, n_trials=remaining, timeout=timeout, callbacks=callbacks, catch=()
+                objective,
+                n_trials=remaining + trials,
+                timeout=timeout,
+                callbacks=[after_trial],
+                catch=(),
             )
     table = _trials_table(optuna, study)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
