@@ -41,11 +41,10 @@ from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
 from forecast.metrics import per_step, summarize, verdict
 from forecast.refits import fit_folds
+from forecast.settings import DEFAULT_BASELINES
 from forecast.trading import trading_curves, trading_summary
 
 __all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest"]
-
-DEFAULT_BASELINES: tuple[str, ...] = ("naive", "drift", "seasonal_naive")
 
 
 @dataclass

@@ -21,7 +21,7 @@ from forecast.data.panels import series_parts, stack_in_time_order
 from forecast.data.transforms import SeriesTransform
 from forecast.data.windows import input_windows, target_windows
 from forecast.errors import ConfigError, DataError, ModelFileError, TrainingError
-from forecast.estimator import SeriesEstimator, load_model
+from forecast.estimator import SeriesEstimator, data_source, load_model
 from forecast.model_files import FITTED_KEYS, check_fitted_keys, check_same, jsonable_params
 from forecast.models import ModelConfig, build_model
 from forecast.numerics import check_converged, check_finite_forecast, forecast_by_slot
@@ -42,6 +42,7 @@ _FITTED_ATTRIBUTES = (
     "target_names_",
     "fit_columns_",
     "n_features_in_",
+    "data_source_",
 )
 
 
@@ -347,6 +348,7 @@ class Forecaster(SeriesEstimator):
         self.target_names_ = targets
         self.fit_columns_ = columns
         self.n_features_in_ = len(features)
+        self.data_source_ = data_source(data)
         return self
 
     # -- predict -------------------------------------------------------------------------
@@ -405,7 +407,7 @@ class Forecaster(SeriesEstimator):
                 "history": self.history_.to_dict(),
             },
         }
-        return write_model_dir(path, state, self.module_.state_dict())
+        return write_model_dir(path, self._with_data_source(state), self.module_.state_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:

@@ -28,7 +28,7 @@ FITTED_KEYS: dict[str, set[str]] = {
     },
     "baseline": {"target_names", "ridge"},
 }
-TOP_KEYS = {"kind", "params", "fitted"}
+TOP_KEYS = {"kind", "params", "fitted", "data"}  # "data": see estimator.data_source
 
 
 def check_fitted_keys(fitted: dict[str, Any], expected: set[str]) -> None:
