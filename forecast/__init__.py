@@ -37,12 +37,12 @@ from forecast.settings import DEFAULT_BASELINES, DEFAULT_DATASET
 
 if TYPE_CHECKING:
     from forecast.backtest import BacktestResult, backtest
+    from forecast.baseline import Baseline
     from forecast.data.bundled import datasets, describe_datasets
     from forecast.data.sources import load
     from forecast.data.transforms import SeriesTransform
     from forecast.data.validate import validate
     from forecast.data.windows import Windows, make_windows
-    from forecast.baseline import Baseline
     from forecast.estimator import load_model
     from forecast.folds import Fold, make_folds
     from forecast.forecaster import Forecaster
@@ -102,10 +102,18 @@ __all__ = [
 ]
 
 
+# load_model rebuilds any estimator kind, which registers itself when its module is imported.
+_IMPORTED_FIRST: dict[str, tuple[str, ...]] = {
+    "load_model": ("forecast.forecaster", "forecast.baseline"),
+}
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'forecast' has no attribute {name!r}")
+    for prerequisite in _IMPORTED_FIRST.get(name, ()):
+        importlib.import_module(prerequisite)
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -94,3 +94,26 @@ def test_ctrl_c_while_a_command_is_still_importing_prints_one_line(tmp_path: Pat
     assert process.returncode == 130
     assert stdout == ""
     assert not (tmp_path / "run").exists()
+
+
+def test_a_fresh_process_loads_every_kind_of_saved_model(tmp_path: Path) -> None:
+    import forecast as fc
+
+    bars = fc.load("MSFT").iloc[:80]
+    fc.Baseline("drift", horizon=2).fit(bars).save(tmp_path / "baseline")
+    tiny = fc.Forecaster(lookback=5, horizon=2, hidden_size=2, epochs=1, progress=False)
+    tiny.fit(bars).save(tmp_path / "recurrent")
+    code = (
+        "import sys, forecast as fc; "
+        "print(*(type(fc.load_model(path)).__name__ for path in sys.argv[1:]))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "baseline"), str(tmp_path / "recurrent")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Baseline", "Forecaster"]

@@ -35,7 +35,9 @@ def _params(command: str) -> dict[str, click.Parameter]:
 
 def _parse(command: str, *args: str) -> dict[str, Any]:
     """The keywords the command function would receive for these arguments (nothing runs)."""
-    context = cli.commands[command].make_context(command, list(args))
+    # Under the group's context, as in a real run (its settings give every command -h too).
+    parent = click.Context(cli, info_name="forecast", **cli.context_settings)
+    context = cli.commands[command].make_context(command, list(args), parent=parent)
     return dict(context.params)
 
 
@@ -116,3 +118,11 @@ def test_the_zoo_listing_states_the_declared_defaults_and_choices() -> None:
             assert option["default"] == setting.default
             allowed = setting.allowed()
             assert option["allowed"] == (list(allowed) if isinstance(allowed, tuple) else allowed)
+
+
+def test_the_backtest_signature_takes_its_defaults_from_the_declaration() -> None:
+    parameters = inspect.signature(fc.backtest).parameters
+
+    for setting in BACKTEST_SETTINGS:
+        assert parameters[setting.name].default == setting.default, setting.name
+        assert parameters[setting.name].kind is inspect.Parameter.KEYWORD_ONLY
