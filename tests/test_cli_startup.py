@@ -117,3 +117,21 @@ def test_a_fresh_process_loads_every_kind_of_saved_model(tmp_path: Path) -> None
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Baseline", "Forecaster"]
+
+
+def test_the_command_line_makes_openmp_wait_passively_before_torch_loads(tmp_path: Path) -> None:
+    code = (
+        "import os, sys\n"
+        "from forecast.cli import main\n"
+        "sys.argv = ['forecast', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "PASSIVE False"
