@@ -550,9 +550,6 @@ def main() -> None:
     # and glibc keeping freed memory (see forecast._process.tune_process).
     fc.tune_process()
     try:
-        # This process is ours: OpenMP waits passively (set before torch is imported, which
-        # nothing has done yet) and glibc keeps freed memory (FORECAST_KEEP_FREED_MEMORY=0: no).
-        fc.tune_process()
         cli.main(prog_name="forecast")
     except KeyboardInterrupt:
         # Between the group's own handlers (while Click starts or exits): the same one line.
