@@ -100,7 +100,7 @@ def test_a_fresh_process_loads_every_kind_of_saved_model(tmp_path: Path) -> None
     import forecast as fc
 
     bars = fc.load("MSFT").iloc[:80]
-    fc.Baseline("drift", horizon=2).fit(bars).save(tmp_path / "baseline")
+    fc.Baseline(method="drift", horizon=2).fit(bars).save(tmp_path / "baseline")
     tiny = fc.Forecaster(lookback=5, horizon=2, hidden_size=2, epochs=1, progress=False)
     tiny.fit(bars).save(tmp_path / "recurrent")
     code = (
