@@ -2,26 +2,43 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# torch first, pinned, so pip never pulls a multi-GB CUDA build; skipped when the venv
-# already imports a torch (e.g. a GPU build you installed yourself, see README).
-TORCH_SPEC ?= torch==2.13.0
+PIP    := $(BIN)/python -m pip
+# Which torch: "cpu" (the CPU-only wheel from PyTorch's own index, about 190 MB to download)
+# unless an NVIDIA GPU is visible, then "gpu" (plain pip: on Linux the CUDA build, about 20
+# nvidia/cuda packages and several GB). Choose yourself with `make demo TORCH=gpu` (or cpu).
+# Skipped when the venv already imports a torch (e.g. a CUDA build you installed, see README).
+TORCH         ?= $(if $(shell nvidia-smi -L 2>/dev/null),gpu,cpu)
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: demo test lint bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP) install --upgrade pip
 
+# CPU: the pin "+cpu" matches only PyTorch's CPU wheel (PyPI has no such version, so pip can
+# never fall back to the CUDA build silently); --no-deps keeps that index to torch alone,
+# and the second call takes torch's small dependencies from your usual index.
 $(VENV)/.torch: | $(BIN)/python
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then \
+	  echo "torch $$($(BIN)/python -c 'import torch; print(torch.__version__)') already installed; keeping it."; \
+	elif [ "$(TORCH)" = cpu ]; then \
+	  echo "Installing the CPU build of torch $(TORCH_VERSION) (about 190 MB download, 750 MB on disk; TORCH=gpu for CUDA)"; \
+	  $(PIP) install --no-deps --index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_VERSION)+cpu" && \
+	  $(PIP) install "torch==$(TORCH_VERSION)+cpu"; \
+	else \
+	  echo "Installing torch $(TORCH_VERSION) with CUDA (several GB; TORCH=cpu for the CPU build)"; \
+	  $(PIP) install "torch==$(TORCH_VERSION)"; \
+	fi
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(BIN)/python -m pip install -q -e .
+	$(PIP) install -e .
 	touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(PIP) install -e ".[dev]"
 	touch $@
 
 ## demo: set up .venv and run the main job on the bundled data

@@ -26,7 +26,13 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_directory", "atomic_write_bytes", "atomic_write_text", "atomic_write_with"]
+__all__ = [
+    "atomic_directory",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_with",
+    "check_writable",
+]
 
 TMP_PREFIX = ".tmp-"
 
@@ -157,3 +163,42 @@ def _renameat2() -> Callable[..., int] | None:
     function.argtypes = [number, text, number, text, ctypes.c_uint]
     function.restype = number
     return function
+
+
+def check_writable(path: str | os.PathLike[str], *, option: str = "--out") -> None:
+    """Raise ``OSError`` naming ``path`` unless a writer here could create or replace it.
+
+    Called before any long work, so an unwritable destination (a read-only mount, no
+    permission, a file where a folder is needed) is reported in seconds, not after training.
+    It probes the way the writers above will write: by creating (and removing) a temporary
+    entry in the nearest folder that exists, so the answer holds for ACLs and read-only
+    mounts too, not only for mode bits.
+    """
+    target = Path(path)
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    blocking = next((p for p in (target, *target.parents) if p.exists()), None)
+    if blocking is not None and blocking != target and not blocking.is_dir():
+        raise OSError(
+            errno.ENOTDIR,
+            f"cannot write {option} {str(path)!r}: {str(blocking)!r} is a file, not a folder; "
+            f"choose another {option}",
+        )
+    if not folder.is_dir():
+        raise OSError(
+            errno.ENOTDIR,
+            f"cannot write {option} {str(path)!r}: {str(folder)!r} is not a folder; "
+            f"choose another {option}",
+        )
+    try:
+        probe = _temporary(folder / target.name, directory=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OSError(
+            exc.errno,
+            f"cannot write {option} {str(path)!r}: {reason.lower()} in {str(folder)!r}; "
+            f"choose another {option} or fix its permissions",
+        ) from None
+    with contextlib.suppress(OSError):
+        probe.rmdir()

@@ -42,11 +42,10 @@ from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
 from forecast.metrics import per_step, summarize, verdict
 from forecast.refits import fit_folds
+from forecast.settings import BACKTEST_DEFAULTS, DEFAULT_BASELINES
 from forecast.trading import trading_curves, trading_summary
 
 __all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest"]
-
-DEFAULT_BASELINES: tuple[str, ...] = ("naive", "drift", "seasonal_naive")
 
 
 @dataclass
@@ -150,21 +149,21 @@ def backtest(
     forecaster: Forecaster | Baseline,
     data: pd.DataFrame,
     *,
-    test_size: int = 250,
-    test_start: str | pd.Timestamp | None = None,
-    folds: int = 5,
-    step: int | None = None,
-    refit: int = 1,
-    window: Literal["expanding", "sliding"] = "expanding",
-    train_length: int | None = None,
-    gap: int = 0,
-    baselines: Sequence[str] = DEFAULT_BASELINES,
-    cost_bps: float = 1.0,
+    test_size: int = BACKTEST_DEFAULTS["test_size"],
+    test_start: str | pd.Timestamp | None = BACKTEST_DEFAULTS["test_start"],
+    folds: int = BACKTEST_DEFAULTS["folds"],
+    step: int | None = BACKTEST_DEFAULTS["step"],
+    refit: int = BACKTEST_DEFAULTS["refit"],
+    window: Literal["expanding", "sliding"] = BACKTEST_DEFAULTS["window"],
+    train_length: int | None = BACKTEST_DEFAULTS["train_length"],
+    gap: int = BACKTEST_DEFAULTS["gap"],
+    baselines: Sequence[str] = BACKTEST_DEFAULTS["baselines"],
+    cost_bps: float = BACKTEST_DEFAULTS["cost_bps"],
     model_name: str | None = None,
     keep_models: bool = False,
-    n_jobs: int | None = None,
-    warm_start: bool = False,
-    warm_epochs: int | None = None,
+    n_jobs: int | None = BACKTEST_DEFAULTS["n_jobs"],
+    warm_start: bool = BACKTEST_DEFAULTS["warm_start"],
+    warm_epochs: int | None = BACKTEST_DEFAULTS["warm_epochs"],
 ) -> BacktestResult:
     """Walk-forward backtest of ``forecaster`` against baselines on the same origins.
 

@@ -15,7 +15,7 @@ import torch
 
 from forecast.data.panels import series_parts
 from forecast.errors import ConfigError, ModelFileError
-from forecast.estimator import SeriesEstimator, load_model
+from forecast.estimator import SeriesEstimator, data_source, load_model
 from forecast.model_files import FITTED_KEYS, check_fitted_keys, check_same, jsonable_params
 from forecast.models import BASELINES, RidgeLags
 from forecast.numerics import check_finite_forecast
@@ -127,6 +127,7 @@ class Baseline(SeriesEstimator):
         self.target_names_ = targets
         self.fit_columns_ = targets
         self.n_features_in_ = len(targets)
+        self.data_source_ = data_source(data)
         return self
 
     def forecast_rows(self, frame: pd.DataFrame, origin_rows: np.ndarray) -> np.ndarray:
@@ -157,7 +158,7 @@ class Baseline(SeriesEstimator):
             "params": jsonable_params(self.get_params()),
             "fitted": fitted,
         }
-        return write_model_dir(path, state, None)
+        return write_model_dir(path, self._with_data_source(state), None)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Baseline:

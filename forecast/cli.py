@@ -1,7 +1,12 @@
 """The ``forecast`` command line: thin functions that parse options and call the public API.
 
-Exit codes: 0 success, 2 usage error (Click), 1 data/model error (one line, no traceback),
+Exit codes: 0 success, 2 usage error, 1 data/model error (one line each, no traceback),
 130 interrupted. Every option can also come from ``--config FILE.toml`` (flags override it).
+
+The options are not written here: :mod:`forecast.settings` declares each one once (name,
+default, type, range, choices, aliases, help) and :mod:`forecast._cli_options` turns them into
+Click options. Nothing heavy is imported at module level, so ``--help``, ``--version``,
+``models`` and ``data list|show`` start without torch.
 """
 
 from __future__ import annotations
@@ -11,15 +16,23 @@ import sys
 import tomllib
 import warnings
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 import forecast as fc
+from forecast._cli_options import option_for, options_for
+from forecast.settings import (
+    BACKTEST_SETTINGS,
+    DATA_SETTINGS,
+    FORECASTER_SETTINGS,
+)
 
 F = Callable[..., Any]
+_DATA = {setting.name: setting for setting in DATA_SETTINGS}
+_MODEL_KEYS = tuple(setting.name for setting in FORECASTER_SETTINGS if setting.on_cli)
+_INTERRUPTED = "Interrupted; nothing was written."
 
 _EPILOG_BACKTEST = """\b
 Examples:
@@ -84,14 +97,19 @@ Examples:
 
 
 class _Group(click.Group):
-    """A group that turns the package's own errors into one line and exit code 1."""
+    """A group that keeps every failure to one line on stderr.
+
+    The package's own errors and OS errors exit 1, usage errors exit 2 (the error first, then
+    where to read more, on the same line), Ctrl-C exits 130. This holds under ``CliRunner``
+    too, since it lives in ``main``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             # Handled here, before Click turns it into Abort (which prints a bare newline).
-            click.echo("Interrupted; nothing was written.", err=True)
+            click.echo(_INTERRUPTED, err=True)
             raise click.exceptions.Exit(130) from None
         except fc.ForecastError as exc:
             raise _one_line_error(str(exc)) from None
@@ -100,11 +118,54 @@ class _Group(click.Group):
             # so one line as for data errors rather than a traceback.
             raise _one_line_error(f"{exc}; check the path and its permissions.") from None
 
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            # Click turns Ctrl-C into Abort; every writer is atomic, so nothing partial remains.
+            click.echo(_INTERRUPTED, err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """``Error: <what is wrong>; see 'forecast fit --help'.``: the error first, one line."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    where = exc.ctx.command_path if exc.ctx is not None else "forecast"
+    return f"Error: {message}; see '{where} --help'."
+
 
 def _one_line_error(message: str) -> click.ClickException:
     error = click.ClickException(message)
     error.exit_code = 1
     return error
+
+
+def _check_out(path: str | None, option: str = "--out") -> None:
+    """Refuse an unwritable destination before any work, naming the user's path."""
+    if path is None:
+        return
+    from forecast._atomic import check_writable
+
+    try:
+        check_writable(path, option=option)
+    except OSError as exc:
+        raise _one_line_error(f"{exc.strerror or exc}.") from None
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -142,18 +203,6 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         )
     ctx.default_map = {**(ctx.default_map or {}), **options}
     return value
-
-
-def _check_date(_ctx: click.Context, _param: click.Parameter, value: Any) -> str | None:
-    """Refuse a date that cannot be parsed here, as a usage error naming the option."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a date; use YYYY-MM-DD.") from None
-    return text
 
 
 def _common(function: F) -> F:
@@ -218,214 +267,48 @@ def _reading(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data_options(function: F) -> F:
+    """``--data``, ``--start``, ``--end``, ``--interval``, ``--offline``, ``--nan-policy``."""
     function = _reading_options(function)
-    options = [
-        click.option(
-            "--data",
-            "source",
-            default=fc.DEFAULT_DATASET,
-            show_default=True,
-            help="Bundled name, CSV/Parquet path, or ticker (prefix yahoo:, file:, "
-            "bundled: to be explicit).",
-        ),
-        click.option(
-            "--start", default=None, callback=_check_date, help="First date (YYYY-MM-DD)."
-        ),
-        click.option(
-            "--end", default=None, callback=_check_date, help="End date, exclusive (YYYY-MM-DD)."
-        ),
-        click.option(
-            "--interval",
-            default="1d",
-            show_default=True,
-            help="Bar size for tickers (1d, 1h, ...).",
-        ),
-        click.option(
-            "--offline",
-            is_flag=True,
-            envvar="FORECAST_OFFLINE",
-            help="Read tickers only from the cache.",
-        ),
-        click.option(
-            "--nan-policy",
-            type=click.Choice(["drop", "ffill", "error"]),
-            default="drop",
-            show_default=True,
-            help="What to do with NaN/inf rows.",
-        ),
+    decorators = [
+        option_for(_DATA["source"], flag="--data"),
+        *(option_for(_DATA[name]) for name in ("start", "end", "interval")),
+        option_for(_DATA["offline"], envvar="FORECAST_OFFLINE"),
+        option_for(_DATA["nan_policy"]),
     ]
-    for option in reversed(options):
-        function = option(function)
+    for decorator in reversed(decorators):
+        function = decorator(function)
     return function
 
 
-def _model_options(function: F) -> F:
-    d = fc.Forecaster()
-    options = [
-        click.option(
-            "--cell",
-            type=click.Choice(["lstm", "gru", "rnn"]),
-            default=d.cell,
-            show_default=True,
-            help="Recurrent cell.",
-        ),
-        click.option(
-            "--topology",
-            type=click.Choice(["n_to_m", "n_to_1", "n_to_n", "1_to_n"]),
-            default=d.topology,
-            show_default=True,
-            help="Input/output topology.",
-        ),
-        click.option(
-            "--lookback",
-            type=click.IntRange(1),
-            default=d.lookback,
-            show_default=True,
-            help="Input steps T per window.",
-        ),
-        click.option(
-            "--horizon",
-            type=click.IntRange(1),
-            default=d.horizon,
-            show_default=True,
-            help="Steps H forecast after each origin.",
-        ),
-        click.option("--target", default=d.target, show_default=True, help="Column to forecast."),
-        click.option(
-            "--features",
-            default=None,
-            help="Comma-separated input columns [default: topology's choice].",
-        ),
-        click.option(
-            "--hidden-size", type=click.IntRange(1), default=d.hidden_size, show_default=True
-        ),
-        click.option(
-            "--num-layers", type=click.IntRange(1), default=d.num_layers, show_default=True
-        ),
-        click.option(
-            "--dropout",
-            type=click.FloatRange(0, 1, max_open=True),
-            default=d.dropout,
-            show_default=True,
-        ),
-        click.option(
-            "--bidirectional/--no-bidirectional",
-            default=d.bidirectional,
-            show_default=True,
-            help="Bidirectional encoder (n_to_1, n_to_m only).",
-        ),
-        click.option(
-            "--nonlinearity",
-            type=click.Choice(["tanh", "relu"]),
-            default=d.nonlinearity,
-            show_default=True,
-            help="For --cell rnn.",
-        ),
-        click.option(
-            "--decoder",
-            type=click.Choice(["autoregressive", "direct"]),
-            default=d.decoder,
-            show_default=True,
-            help="n_to_m decoder.",
-        ),
-        click.option(
-            "--multi-step",
-            type=click.Choice(["auto", "recursive", "direct"]),
-            default=d.multi_step,
-            show_default=True,
-            help="n_to_1 multi-step rule.",
-        ),
-        click.option(
-            "--teacher-forcing",
-            type=click.FloatRange(0, 1),
-            default=d.teacher_forcing,
-            show_default=True,
-        ),
-        click.option(
-            "--representation",
-            type=click.Choice(["log_return", "simple_return", "levels"]),
-            default=d.representation,
-            show_default=True,
-            help="What the network learns on (forecasts are always prices).",
-        ),
-        click.option(
-            "--scaler",
-            type=click.Choice(["standard", "minmax", "robust", "none"]),
-            default=d.scaler,
-            show_default=True,
-        ),
-        click.option("--epochs", type=click.IntRange(1), default=d.epochs, show_default=True),
-        click.option(
-            "--batch-size", type=click.IntRange(1), default=d.batch_size, show_default=True
-        ),
-        click.option(
-            "--lr", type=click.FloatRange(0, min_open=True), default=d.lr, show_default=True
-        ),
-        click.option(
-            "--optimizer",
-            type=click.Choice(["adam", "adamw"]),
-            default=d.optimizer,
-            show_default=True,
-        ),
-        click.option(
-            "--weight-decay", type=click.FloatRange(0), default=d.weight_decay, show_default=True
-        ),
-        click.option(
-            "--loss", type=click.Choice(["mse", "mae", "huber"]), default=d.loss, show_default=True
-        ),
-        click.option(
-            "--clip-grad-norm",
-            type=click.FloatRange(0),
-            default=d.clip_grad_norm,
-            show_default=True,
-            help="Gradient-norm clip (0: off).",
-        ),
-        click.option(
-            "--patience",
-            type=click.IntRange(0),
-            default=d.patience,
-            show_default=True,
-            help="Early-stopping patience in epochs (0: off).",
-        ),
-        click.option(
-            "--val-fraction",
-            type=click.FloatRange(0, 0.5, max_open=True),
-            default=d.val_fraction,
-            show_default=True,
-        ),
-        click.option("--seed", type=int, default=d.seed, show_default=True),
-        click.option(
-            "--device", default=d.device, show_default=True, help="auto, cpu, cuda or cuda:N."
-        ),
-        click.option(
-            "--precision",
-            type=click.Choice(["float32", "bfloat16"]),
-            default=d.precision,
-            show_default=True,
-            help="bfloat16: mixed-precision training (needs native bfloat16).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-_MODEL_KEYS = tuple(fc.Forecaster().get_params())
-
-
-def _forecaster(options: dict[str, Any], quiet: bool) -> fc.Forecaster:
+def _forecaster(options: dict[str, Any], quiet: bool) -> Any:
     params = {key: options.pop(key) for key in _MODEL_KEYS if key in options}
-    if params.get("features"):
-        params["features"] = [c.strip() for c in str(params["features"]).split(",") if c.strip()]
-    for key in ("patience", "clip_grad_norm"):
-        if params.get(key) == 0:
-            params[key] = None
+    target = params.get("target")
+    if isinstance(target, list) and len(target) == 1:
+        params["target"] = target[0]  # one column stays a string, as in the API
     params["progress"] = False if quiet else None
     return fc.Forecaster(**params)
 
 
+def _source_record(options: dict[str, Any]) -> dict[str, Any]:
+    """Where the data came from, as saved with a model: a file as an absolute path."""
+    source = str(options["source"])
+    bare = source.removeprefix("file:")
+    is_file = source.startswith("file:") or (Path(bare).suffix != "" and Path(bare).exists())
+    if is_file:
+        source = "file:" + str(Path(bare).resolve())
+    return {
+        "source": source,
+        "start": options["start"],
+        "end": options["end"],
+        "interval": options["interval"],
+        "nan_policy": options["nan_policy"],
+    }
+
+
 def _load(options: dict[str, Any]) -> Any:
-    return fc.load(
+    """Load the data the options name; ``attrs["source"]`` says how (saved with a model)."""
+    record = _source_record(options)
+    frame = fc.load(
         options.pop("source"),
         start=options.pop("start"),
         end=options.pop("end"),
@@ -434,12 +317,14 @@ def _load(options: dict[str, Any]) -> Any:
         nan_policy=options.pop("nan_policy"),
         **_reading(options),
     )
+    frame.attrs["source"] = record
+    return frame
 
 
 class _Warnings:
     """Show DataWarnings (and other user-facing warnings) as one 'Warning:' line each on
-    stderr, or nothing with --quiet. Deprecation and FutureWarnings are for the developers
-    of the libraries underneath, not for someone running a command, so they are hidden."""
+    stderr, or nothing with --quiet. Deprecation, Future and Resource warnings are for the
+    developers of the libraries underneath, not for someone running a command: hidden."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -448,7 +333,12 @@ class _Warnings:
     def __enter__(self) -> None:
         self._context.__enter__()
         warnings.simplefilter("ignore" if self.quiet else "default")
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        for category in (
+            DeprecationWarning,
+            PendingDeprecationWarning,
+            FutureWarning,
+            ResourceWarning,  # e.g. a file an import cut short by Ctrl-C left open
+        ):
             warnings.filterwarnings("ignore", category=category)
 
         def show(message: Warning | str, *_args: object, **_kwargs: object) -> None:
@@ -477,91 +367,14 @@ def cli() -> None:
     """
 
 
+_model_options = options_for(FORECASTER_SETTINGS)
+
+
 @cli.command(epilog=_EPILOG_BACKTEST)
 @_common
 @_data_options
 @_model_options
-@click.option(
-    "--test-size",
-    type=click.IntRange(1),
-    default=250,
-    show_default=True,
-    help="Bars in the test region (the last ones).",
-)
-@click.option(
-    "--test-start",
-    default=None,
-    callback=_check_date,
-    help="First date of the test region (overrides --test-size).",
-)
-@click.option(
-    "--folds",
-    type=click.IntRange(1),
-    default=5,
-    show_default=True,
-    help="Walk-forward folds in the test region.",
-)
-@click.option(
-    "--step",
-    type=click.IntRange(1),
-    default=None,
-    help="Bars between forecast origins [default: the horizon].",
-)
-@click.option(
-    "--refit",
-    type=click.IntRange(0),
-    default=1,
-    show_default=True,
-    help="Refit every k folds (0: fit once).",
-)
-@click.option(
-    "--window", type=click.Choice(["expanding", "sliding"]), default="expanding", show_default=True
-)
-@click.option(
-    "--train-length",
-    type=click.IntRange(1),
-    default=None,
-    help="Training bars for --window sliding.",
-)
-@click.option(
-    "--gap",
-    type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    help="Bars left out between training and test.",
-)
-@click.option(
-    "--baselines",
-    default=",".join(fc.DEFAULT_BASELINES),
-    show_default=True,
-    help="Comma-separated baselines shown beside the model (naive always).",
-)
-@click.option(
-    "--cost-bps",
-    type=click.FloatRange(0),
-    default=1.0,
-    show_default=True,
-    help="Trading cost in basis points per unit of turnover.",
-)
-@click.option(
-    "--n-jobs",
-    type=click.IntRange(1),
-    default=None,
-    help="Refits fitted side by side, each with threads/n-jobs torch threads "
-    "[default: one per thread when the model allows; 1 with dropout or scheduled sampling].",
-)
-@click.option(
-    "--warm-start/--no-warm-start",
-    default=False,
-    show_default=True,
-    help="Start each refit from the previous fold's weights (faster; not the same work).",
-)
-@click.option(
-    "--warm-epochs",
-    type=click.IntRange(1),
-    default=None,
-    help="Epochs of a warm-started refit [default: epochs / 3].",
-)
+@options_for(BACKTEST_SETTINGS)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -574,11 +387,12 @@ def backtest(quiet: bool, as_json: bool, out: str | None, **options: Any) -> Non
     Prints one row per model (MAE, RMSE, MAPE, MASE and the Diebold-Mariano p-value against
     the naive forecast) and a one-line verdict.
     """
+    _check_out(out)
     with _Warnings(quiet):
         frame = _load(options)
         model = _forecaster(options, quiet)
-        baselines = [b.strip() for b in options.pop("baselines").split(",") if b.strip()]
-        result = fc.backtest(model, frame, baselines=baselines, **options)
+        options["baselines"] = options["baselines"] or []
+        result = fc.backtest(model, frame, **options)
         if out is not None:
             result.save(out)
     if as_json:
@@ -612,14 +426,14 @@ def backtest(quiet: bool, as_json: bool, out: str | None, **options: Any) -> Non
 )
 def fit(quiet: bool, as_json: bool, out: str, **options: Any) -> None:
     """Fit a model on all the data and save it to a directory."""
+    _check_out(out)
     with _Warnings(quiet):
-        source = options["source"]
         frame = _load(options)
         model = _forecaster(options, quiet).fit(frame)
         model.save(out)
     summary = {
         "out": out,
-        "data": str(source),
+        "data": frame.attrs["source"]["source"],
         "rows": len(frame),
         "epochs_run": len(model.history_.train_loss),
         "best_epoch": model.history_.best_epoch + 1,
@@ -635,6 +449,46 @@ def fit(quiet: bool, as_json: bool, out: str, **options: Any) -> None:
         )
 
 
+def _predict_data_options(function: F) -> F:
+    """As :func:`_data_options`, but every default is the model's own data source."""
+    decorators = [
+        option_for(
+            _DATA["source"],
+            flag="--data",
+            default=None,
+            help="Bundled name, CSV/Parquet path, or ticker [default: the data the model was "
+            "fitted on].",
+        ),
+        *(
+            option_for(_DATA[name], default=None, help=f"{_DATA[name].help} [default: as fitted]")
+            for name in ("start", "end", "interval", "nan_policy")
+        ),
+        option_for(_DATA["offline"], envvar="FORECAST_OFFLINE"),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def _data_of_model(model: Any, model_dir: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Fill the data options the user left out from what the model saved about its data."""
+    saved = getattr(model, "data_source_", None)
+    if options["source"] is None:
+        if not saved:
+            raise _one_line_error(
+                f"the model in {model_dir!r} does not record the data it was fitted on; pass "
+                "--data with the dataset, file or ticker to forecast from."
+            )
+        options = {**options, "source": saved["source"]}
+        for name in ("start", "end", "interval", "nan_policy"):
+            if options[name] is None:
+                options[name] = saved.get(name)
+    for name in ("interval", "nan_policy"):
+        if options[name] is None:
+            options[name] = _DATA[name].default
+    return options
+
+
 @cli.command(epilog=_EPILOG_PREDICT)
 @_common
 @click.option(
@@ -644,7 +498,7 @@ def fit(quiet: bool, as_json: bool, out: str, **options: Any) -> None:
     required=True,
     help="Model directory written by 'forecast fit'.",
 )
-@_data_options
+@_predict_data_options
 @click.option(
     "--output",
     type=click.Path(dir_okay=False),
@@ -652,9 +506,15 @@ def fit(quiet: bool, as_json: bool, out: str, **options: Any) -> None:
     help="Write the forecasts to this CSV instead of printing them.",
 )
 def predict(quiet: bool, as_json: bool, model_dir: str, output: str | None, **options: Any) -> None:
-    """Forecast the next H bars after the end of the data with a saved model."""
+    """Forecast the next H bars after the end of the data with a saved model.
+
+    Without --data, the model forecasts from the data it was fitted on (read again, so a
+    ticker or file brings its newest bars).
+    """
+    _check_out(output, "--output")
     with _Warnings(quiet):
         model = fc.load_model(model_dir)
+        options = _data_of_model(model, model_dir, options)
         frame = _load(options)
         forecasts = model.predict(frame)
     if output is not None:
@@ -900,7 +760,7 @@ def tune(
 @_common
 def models(quiet: bool, as_json: bool) -> None:
     """List every model (cells x topologies, baselines) and its options."""
-    from forecast.models import list_models, model_table
+    from forecast.models.registry import list_models, model_table
 
     if as_json:
         click.echo(json.dumps(list_models(), indent=2, default=str))
@@ -927,9 +787,9 @@ def data_list(quiet: bool, as_json: bool) -> None:
 @data.command("fetch", epilog=_EPILOG_DATA_FETCH)
 @_common
 @click.argument("tickers", nargs=-1, required=True)
-@click.option("--start", default=None, callback=_check_date, help="First date (YYYY-MM-DD).")
-@click.option("--end", default=None, callback=_check_date, help="End date, exclusive (YYYY-MM-DD).")
-@click.option("--interval", default="1d", show_default=True)
+@option_for(_DATA["start"])
+@option_for(_DATA["end"])
+@option_for(_DATA["interval"])
 def data_fetch(
     quiet: bool,
     as_json: bool,
@@ -979,12 +839,8 @@ def main() -> None:
     # and glibc keeping freed memory (see forecast._process.tune_process).
     fc.tune_process()
     try:
-        code = cli.main(prog_name="forecast", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        # Click turns Ctrl-C into Abort; every writer is atomic, so nothing partial remains.
-        click.echo("Interrupted; nothing was written.", err=True)
+        cli.main(prog_name="forecast")
+    except KeyboardInterrupt:
+        # Between the group's own handlers (while Click starts or exits): the same one line.
+        click.echo(_INTERRUPTED, err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -30,7 +30,7 @@ from forecast.model_files import TOP_KEYS
 from forecast.seen import SeenBars
 from forecast.serialization import read_model_dir
 
-__all__ = ["ESTIMATOR_KINDS", "SeriesEstimator", "load_model"]
+__all__ = ["ESTIMATOR_KINDS", "SeriesEstimator", "data_source", "load_model"]
 
 # The saved "kind" of each estimator class -> the class (filled as subclasses are defined).
 ESTIMATOR_KINDS: dict[str, type[SeriesEstimator]] = {}
@@ -49,6 +49,11 @@ class SeriesEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         if "_kind" in cls.__dict__:
             ESTIMATOR_KINDS[cls._kind] = cls
+
+    def _with_data_source(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` plus where the fitted data came from (``"data"``), when it is known."""
+        source = getattr(self, "data_source_", None)
+        return state if source is None else {**state, "data": source}
 
     def _check_fitted(self, call: str) -> None:
         if not hasattr(self, "fit_columns_"):
@@ -233,6 +238,7 @@ def load_model(path: str | os.PathLike[str]) -> SeriesEstimator:
         model._restore(config.get("fitted") or {}, weights)
         if config.get("seen") is not None:
             model.seen_ = SeenBars.from_dict(config["seen"])
+        model.data_source_ = _saved_data_source(config.get("data"), path)
     except ModelFileError:
         raise
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
@@ -241,3 +247,28 @@ def load_model(path: str | os.PathLike[str]) -> SeriesEstimator:
             "save the model again."
         ) from None
     return model
+
+
+def data_source(data: pd.DataFrame) -> dict[str, Any] | None:
+    """How to load ``data`` again, from ``data.attrs["source"]`` (set by the command line).
+
+    A JSON object such as ``{"source": "MSFT", "start": None, "end": None, "interval": "1d",
+    "nan_policy": "drop"}``, kept by ``fit`` as ``data_source_`` and saved as ``"data"`` in
+    the model's ``config.json``, so ``forecast predict`` can forecast from the data the model
+    was fitted on. None when the frame does not say.
+    """
+    source = data.attrs.get("source") if isinstance(data, pd.DataFrame) else None
+    if not isinstance(source, dict) or not isinstance(source.get("source"), str):
+        return None
+    return {str(key): value for key, value in source.items()}
+
+
+def _saved_data_source(value: object, path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("source"), str):
+        raise ModelFileError(
+            f"config.json in {str(path)!r} has a 'data' entry that is not an object with a "
+            "'source' string; save the model again."
+        )
+    return value

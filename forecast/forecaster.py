@@ -21,13 +21,14 @@ from forecast.data.panels import series_parts, stack_in_time_order
 from forecast.data.transforms import SeriesTransform
 from forecast.data.windows import cut_windows, input_windows, window_length
 from forecast.errors import ConfigError, DataError, ModelFileError, TrainingError
-from forecast.estimator import SeriesEstimator, load_model
+from forecast.estimator import SeriesEstimator, data_source, load_model
 from forecast.model_files import FITTED_KEYS, check_fitted_keys, check_same, jsonable_params
 from forecast.models import ModelConfig, build_model
 from forecast.models.sampling import teacher_forcing_schedule
 from forecast.numerics import check_converged, check_finite_forecast, forecast_by_slot
 from forecast.seen import SeenBars
 from forecast.serialization import write_model_dir
+from forecast.settings import DEFAULTS
 from forecast.topologies import canonical_topology
 from forecast.training import TrainConfig, TrainHistory, resolve_device, seeded, train
 
@@ -45,6 +46,7 @@ _FITTED_ATTRIBUTES = (
     "fit_columns_",
     "n_features_in_",
     "seen_",
+    "data_source_",
 )
 
 
@@ -131,43 +133,44 @@ class Forecaster(SeriesEstimator):
 
     _kind = "recurrent"
 
+    # Every default is declared once, with the option's choices and help, in forecast.settings.
     def __init__(
         self,
         *,
-        cell: str = "lstm",
-        topology: str = "n_to_m",
-        lookback: int = 60,
-        pad: bool = False,
-        min_lookback: int = 1,
-        horizon: int = 5,
-        target: str | Sequence[str] = "Close",
-        features: Sequence[str] | None = None,
-        hidden_size: int = 64,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        nonlinearity: str = "tanh",
-        decoder: str = "autoregressive",
-        multi_step: str = "auto",
-        teacher_forcing: float = 1.0,
-        sampling_schedule: str = "constant",
-        representation: str = "log_return",
-        scaler: str = "standard",
-        epochs: int = 30,
-        batch_size: int = 64,
-        lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        loss: str = "mse",
-        clip_grad_norm: float | None = 1.0,
-        patience: int | None = 5,
-        val_fraction: float = 0.1,
-        seed: int = 0,
-        device: str = "auto",
-        progress: bool | None = None,
-        nan_policy: str = "drop",
-        warm_start: bool = False,
-        precision: str = "float32",
+        cell: str = DEFAULTS["cell"],
+        topology: str = DEFAULTS["topology"],
+        lookback: int = DEFAULTS["lookback"],
+        pad: bool = DEFAULTS["pad"],
+        min_lookback: int = DEFAULTS["min_lookback"],
+        horizon: int = DEFAULTS["horizon"],
+        target: str | Sequence[str] = DEFAULTS["target"],
+        features: Sequence[str] | None = DEFAULTS["features"],
+        hidden_size: int = DEFAULTS["hidden_size"],
+        num_layers: int = DEFAULTS["num_layers"],
+        dropout: float = DEFAULTS["dropout"],
+        bidirectional: bool = DEFAULTS["bidirectional"],
+        nonlinearity: str = DEFAULTS["nonlinearity"],
+        decoder: str = DEFAULTS["decoder"],
+        multi_step: str = DEFAULTS["multi_step"],
+        teacher_forcing: float = DEFAULTS["teacher_forcing"],
+        sampling_schedule: str = DEFAULTS["sampling_schedule"],
+        representation: str = DEFAULTS["representation"],
+        scaler: str = DEFAULTS["scaler"],
+        epochs: int = DEFAULTS["epochs"],
+        batch_size: int = DEFAULTS["batch_size"],
+        lr: float = DEFAULTS["lr"],
+        optimizer: str = DEFAULTS["optimizer"],
+        weight_decay: float = DEFAULTS["weight_decay"],
+        loss: str = DEFAULTS["loss"],
+        clip_grad_norm: float | None = DEFAULTS["clip_grad_norm"],
+        patience: int | None = DEFAULTS["patience"],
+        val_fraction: float = DEFAULTS["val_fraction"],
+        seed: int = DEFAULTS["seed"],
+        device: str = DEFAULTS["device"],
+        progress: bool | None = DEFAULTS["progress"],
+        nan_policy: str = DEFAULTS["nan_policy"],
+        warm_start: bool = DEFAULTS["warm_start"],
+        precision: str = DEFAULTS["precision"],
     ) -> None:
         self.cell = cell
         self.topology = topology
@@ -410,6 +413,7 @@ class Forecaster(SeriesEstimator):
         self.fit_columns_ = columns
         self.n_features_in_ = len(features)
         self.seen_ = SeenBars.record(frame, columns, rows=self._seen_rows())
+        self.data_source_ = data_source(data)
         return self
 
     def _training_windows(
@@ -523,7 +527,7 @@ class Forecaster(SeriesEstimator):
         seen = getattr(self, "seen_", None)
         if seen is not None:
             state["seen"] = seen.to_dict()
-        return write_model_dir(path, state, self.module_.state_dict())
+        return write_model_dir(path, self._with_data_source(state), self.module_.state_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:

@@ -29,7 +29,8 @@ FITTED_KEYS: dict[str, set[str]] = {
     "baseline": {"target_names", "ridge"},
 }
 # "seen" (optional): the last bars each series showed the model (forecast.seen.SeenBars).
-TOP_KEYS = {"kind", "params", "fitted", "seen"}
+# "data" (optional): where the fitted bars came from (forecast.estimator.data_source).
+TOP_KEYS = {"kind", "params", "fitted", "seen", "data"}
 
 
 def check_fitted_keys(fitted: dict[str, Any], expected: set[str]) -> None:

@@ -54,16 +54,19 @@ def write_model_dir(
     The directory is built beside ``path`` and renamed into place only when complete, so an
     interrupted save (Ctrl-C, SIGKILL) leaves either the previous model or nothing.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     document = {"format": FORMAT, "format_version": FORMAT_VERSION, **config}
     with atomic_directory(path) as tmp:
         if weights is not None:
             tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in weights.items()}
-            save_file(tensors, str(tmp / WEIGHTS_FILE))
+            data = save(tensors)
+            # Written by an ordinary open(), so the file gets 0666 less the umask like every
+            # other file of the directory (safetensors' own save_file creates it 0600).
+            (tmp / WEIGHTS_FILE).write_bytes(data)
             # The config records the weights' digest, so a flipped bit, a truncated copy or
             # weights from another save are refused on load instead of forecasting garbage.
-            document[_HASH_KEY] = hashlib.sha256((tmp / WEIGHTS_FILE).read_bytes()).hexdigest()
+            document[_HASH_KEY] = hashlib.sha256(data).hexdigest()
         text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
         (tmp / CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
     return Path(path)

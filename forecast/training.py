@@ -25,6 +25,7 @@ from torch import nn
 from forecast._process import choosing_threads, threads_for_fit
 from forecast.errors import ConfigError, TrainingError
 from forecast.optim import Adam
+from forecast.settings import DEFAULTS, LOSSES, OPTIMIZERS, PRECISIONS
 
 __all__ = [
     "LOSSES",
@@ -39,9 +40,6 @@ __all__ = [
     "window_loss",
 ]
 
-LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
-PRECISIONS: tuple[str, ...] = ("float32", "bfloat16")
 
 # torch has one global generator per device and process, which weight initialisation
 # (torch.nn.init), nn.Dropout and the RNNs' dropout between layers draw from. Our fits borrow
@@ -102,24 +100,25 @@ def draws_from_global_rng(model: nn.Module) -> bool:
 class TrainConfig:
     """Training settings; saved as JSON beside the weights."""
 
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    loss: str = "mse"
-    clip_grad_norm: float | None = 1.0  # on by default: one bad batch of returns can explode an RNN
-    patience: int | None = 5  # epochs without validation improvement; None trains all epochs
-    val_fraction: float = 0.1  # time-ordered tail of the windows used for early stopping
-    seed: int = 0
-    device: str = "auto"
-    progress: bool | None = None  # None: a bar only when stderr is a terminal
+    # Defaults are the Forecaster's, declared once (with the reasons) in forecast.settings.
+    epochs: int = DEFAULTS["epochs"]
+    batch_size: int = DEFAULTS["batch_size"]
+    lr: float = DEFAULTS["lr"]
+    optimizer: str = DEFAULTS["optimizer"]
+    weight_decay: float = DEFAULTS["weight_decay"]
+    loss: str = DEFAULTS["loss"]
+    clip_grad_norm: float | None = DEFAULTS["clip_grad_norm"]
+    patience: int | None = DEFAULTS["patience"]  # None trains all epochs
+    val_fraction: float = DEFAULTS["val_fraction"]
+    seed: int = DEFAULTS["seed"]
+    device: str = DEFAULTS["device"]
+    progress: bool | None = DEFAULTS["progress"]  # None: a bar only when stderr is a terminal
     # "bfloat16": mixed precision. Matrix products (the LSTM gates, the heads) run in bfloat16
     # under autocast; weights, optimizer state and the loss stay float32. Needs native
     # bfloat16 (AVX512-BF16 or AMX on CPU). On the benchmark CPU it trained about 1.6x faster
     # in one-thread lanes, between no faster and 1.4x in one fit on two threads, with MAE
     # within 0.1% (benchmarks/RESULTS.md).
-    precision: str = "float32"
+    precision: str = DEFAULTS["precision"]
 
     def validate(self) -> TrainConfig:
         """Check every field; raise :class:`ConfigError` naming the first bad one."""

@@ -116,7 +116,7 @@ PUBLIC_MODULES = {
     "forecast.trading",
     "forecast.significance",  # the calibrated tests, written for reuse (universes, users)
 }
-HOOKS = {"forward", "extra_repr"}
+HOOKS = {"forward", "extra_repr", "__getattr__", "__dir__"}  # the last two: PEP 562 lazy names
 # Left to its owner (the data-sources work), reported rather than deleted here.
 KNOWN_UNUSED = {
     "forecast.data.yahoo.cached_entries",

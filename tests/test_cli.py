@@ -47,9 +47,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small LSTM fitted on bundled AAPL and saved, shared by the predict tests."""
-    model = fc.Forecaster(lookback=10, hidden_size=4, epochs=1, progress=False)
-    return model.fit(fc.load("AAPL")).save(tmp_path_factory.mktemp("models") / "aapl")
+    """A small LSTM fitted on bundled AAPL by 'forecast fit', shared by the predict tests."""
+    out = tmp_path_factory.mktemp("models") / "aapl"
+    ok("fit", "--data", "AAPL", *TINY_MODEL, "--out", str(out), "-q")
+    return out
 
 
 def invoke(*args: str) -> Result:
@@ -71,11 +72,13 @@ def assert_one_line_error(result: Result, message: str) -> None:
 
 
 def assert_usage_error(result: Result, message: str) -> None:
-    """Exit 2, with click's usage hint and ``Error: message`` as the last line."""
+    """Exit 2 and one line, as the README promises: the error first, then where to read more."""
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
-    assert "Try 'forecast " in result.stderr
-    assert result.stderr.rstrip("\n").splitlines()[-1] == f"Error: {message}"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    expected = re.escape(f"Error: {message.rstrip('.')}") + r"; see 'forecast( [a-z]+)* --help'\."
+    assert re.fullmatch(expected, lines[0]), lines[0]
 
 
 # -- help, version ------------------------------------------------------------------------------
@@ -439,6 +442,62 @@ def test_predict_on_a_panel_gives_ticker_rows(model_dir: Path) -> None:
     assert [record["ticker"] for record in records] == ["AAPL"] * 5 + ["MSFT"] * 5
 
 
+def test_predict_without_data_forecasts_from_the_data_the_model_was_fitted_on(
+    workdir: Path,
+) -> None:
+    ok("fit", "--data", "MSFT", *TINY_MODEL, "--out", "msft", "-q")
+    saved = json.loads((workdir / "msft" / "config.json").read_text())
+
+    implicit = json.loads(ok("predict", "--model", "msft", "--json").stdout)
+    explicit = json.loads(ok("predict", "--model", "msft", "--data", "MSFT", "--json").stdout)
+    from_aapl = json.loads(ok("predict", "--model", "msft", "--data", "AAPL", "--json").stdout)
+
+    assert saved["data"] == {
+        "source": "MSFT",
+        "start": None,
+        "end": None,
+        "interval": "1d",
+        "nan_policy": "drop",
+    }
+    assert implicit == explicit
+    assert implicit != from_aapl
+
+
+def test_predict_finds_a_fitted_file_from_another_folder(workdir: Path) -> None:
+    fc.load("MSFT").iloc[-300:].to_csv(workdir / "prices.csv")
+    ok("fit", "--data", "prices.csv", *TINY_MODEL, "--start", "2016-01-01", "--out", "m", "-q")
+    elsewhere = workdir / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+
+    implicit = json.loads(ok("predict", "--model", "../m", "--json").stdout)
+    explicit = json.loads(
+        ok(
+            "predict",
+            "--model",
+            "../m",
+            "--data",
+            "../prices.csv",
+            "--start",
+            "2016-01-01",
+            "--json",
+        ).stdout
+    )
+
+    assert implicit == explicit
+
+
+def test_predict_refuses_a_model_that_does_not_name_its_data(workdir: Path) -> None:
+    model = fc.Forecaster(lookback=10, hidden_size=4, epochs=1, progress=False)
+    model.fit(fc.load("MSFT")).save(workdir / "api-model")
+
+    assert_one_line_error(
+        invoke("predict", "--model", "api-model"),
+        "the model in 'api-model' does not record the data it was fitted on; pass --data "
+        "with the dataset, file or ticker to forecast from.",
+    )
+
+
 def test_predict_with_a_missing_model_dir_is_a_usage_error() -> None:
     assert_usage_error(
         invoke("predict", "--model", "nowhere"),
@@ -479,7 +538,7 @@ def test_predict_on_data_without_the_fitted_columns_is_one_error_line(
     [
         (
             ["backtest", "--cell", "lstmx"],
-            "Invalid value for '--cell': 'lstmx' is not one of 'lstm', 'gru', 'rnn'.",
+            "Invalid value for '--cell': 'lstmx' is not one of 'rnn', 'lstm', 'gru'.",
         ),
         (["backtest", "--folds", "0"], "Invalid value for '--folds': 0 is not in the range x>=1."),
         (
@@ -568,8 +627,46 @@ def test_a_path_that_cannot_be_written_is_one_error_line(workdir: Path) -> None:
 
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert re.fullmatch(
-        r"Error: \[Errno \d+\] .*'taken.*; check the path and its permissions\.\n", result.stderr
+    assert result.stderr == (
+        "Error: cannot write --out 'taken/model': 'taken' is a file, not a folder; "
+        "choose another --out.\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["backtest", *TINY], ["fit", *TINY_MODEL]], ids=lambda c: c[0])
+def test_an_unwritable_out_is_refused_before_any_work(
+    command: list[str], workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "taken").write_text("a file, not a folder")
+
+    def no_work(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the data was loaded before --out was checked")
+
+    monkeypatch.setattr(fc, "load", no_work)
+
+    assert_one_line_error(
+        invoke(*command, "--out", "taken/run"),
+        "cannot write --out 'taken/run': 'taken' is a file, not a folder; choose another --out.",
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
+def test_an_out_in_a_folder_without_write_permission_names_the_users_path(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    monkeypatch.setattr(fc, "load", lambda *_a, **_k: pytest.fail("loaded before the check"))
+    try:
+        result = invoke("fit", *TINY_MODEL, "--out", "locked/model")
+    finally:
+        locked.chmod(0o700)
+
+    assert_one_line_error(
+        result,
+        "cannot write --out 'locked/model': permission denied in 'locked'; choose another "
+        "--out or fix its permissions.",
     )
 
 

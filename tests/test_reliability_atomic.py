@@ -315,6 +315,18 @@ def test_saved_files_get_ordinary_permissions_not_private_ones(tmp_path: Path) -
     assert (tmp_path / "next.csv").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_recurrent_models_weights_follow_the_umask_like_its_config(tmp_path: Path) -> None:
+    old_mask = os.umask(0o022)
+    try:
+        model = fc.Forecaster(lookback=5, horizon=2, hidden_size=2, epochs=1, progress=False)
+        folder = model.fit(bars(40)).save(tmp_path / "model")
+    finally:
+        os.umask(old_mask)
+
+    modes = {path.name: path.stat().st_mode & 0o777 for path in folder.iterdir()}
+    assert modes == {"config.json": 0o644, "weights.safetensors": 0o644}
+
+
 def test_replacing_a_directory_never_leaves_an_aside_copy(tmp_path: Path) -> None:
     destination = tmp_path / "model"
     for version in range(3):

@@ -11,10 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import DataSourceError
+from forecast.settings import DEFAULT_DATASET
 
 __all__ = ["DEFAULT_DATASET", "bundled_path", "datasets", "datasets_dir"]
-
-DEFAULT_DATASET = "AAPL"
 
 
 def datasets_dir() -> Path:

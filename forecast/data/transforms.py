@@ -33,6 +33,7 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from forecast.errors import ConfigError, DataError, NotFittedError
+from forecast.settings import REPRESENTATIONS, SCALERS
 
 __all__ = [
     "REPRESENTATIONS",
@@ -42,8 +43,6 @@ __all__ = [
     "to_representation",
 ]
 
-REPRESENTATIONS: tuple[str, ...] = ("levels", "simple_return", "log_return")
-SCALERS: tuple[str, ...] = ("standard", "minmax", "robust", "none")
 
 Scaler = StandardScaler | MinMaxScaler | RobustScaler
 

@@ -34,12 +34,12 @@ import pandas as pd
 
 from forecast.data.columns import DATE, OHLC, PRICE_COLUMNS, TICKER, set_date_index
 from forecast.errors import DataError, DataWarning
+from forecast.settings import NAN_POLICIES
 
 __all__ = ["BAD_BAR_POLICIES", "GAP_STEPS", "NAN_POLICIES", "validate"]
 
 NanPolicy = Literal["drop", "ffill", "error"]
 BadBarPolicy = Literal["repair", "drop", "error", "ignore"]
-NAN_POLICIES: tuple[str, ...] = ("drop", "ffill", "error")
 BAD_BAR_POLICIES: tuple[str, ...] = ("repair", "drop", "error", "ignore")
 # float32 holds up to ~3.4e38; prices anywhere near that are corrupt data, not prices.
 MAX_ABS_VALUE = 1e15

@@ -9,18 +9,53 @@ Legend: **N** windows, **T** lookback steps, **F** input features, **H** horizon
 
 from __future__ import annotations
 
-from forecast.models.baselines import (
-    BASELINES,
-    RidgeLags,
-    drift,
-    mean,
-    naive,
-    seasonal_naive,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from forecast.models.config import CELLS, ModelConfig
-from forecast.models.elman import ElmanRNN
-from forecast.models.heads import ForecastModel, build_model
-from forecast.models.registry import list_models, model_table
+
+if TYPE_CHECKING:
+    from forecast.models.baselines import (
+        BASELINES,
+        RidgeLags,
+        drift,
+        mean,
+        naive,
+        seasonal_naive,
+    )
+    from forecast.models.elman import ElmanRNN
+    from forecast.models.heads import ForecastModel, build_model
+    from forecast.models.registry import list_models, model_table
+
+# Imported on first use, so listing the zoo (forecast models) does not import torch.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "BASELINES",
+            "RidgeLags",
+            "drift",
+            "mean",
+            "naive",
+            "seasonal_naive",
+        ),
+        "forecast.models.baselines",
+    ),
+    "ElmanRNN": "forecast.models.elman",
+    "ForecastModel": "forecast.models.heads",
+    "build_model": "forecast.models.heads",
+    "list_models": "forecast.models.registry",
+    "model_table": "forecast.models.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'forecast.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BASELINES",

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import Ridge
 
 from forecast.errors import ConfigError, DataError, NotFittedError
 
@@ -206,6 +205,8 @@ class RidgeLags:
                 f"{self.lags + len(steps)} rows, got {[len(part) for part in series]}; use "
                 "fewer lags or more training data."
             )
+        from sklearn.linear_model import Ridge  # here: listing the zoo must stay light
+
         model = Ridge(alpha=float(self.alpha)).fit(
             np.concatenate(features), np.concatenate(targets)
         )

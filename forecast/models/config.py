@@ -17,14 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from forecast.errors import ConfigError
+from forecast.settings import CELLS, DECODERS, DEFAULTS, MULTI_STEPS, NONLINEARITIES
 from forecast.topologies import canonical_topology
 
 __all__ = ["CELLS", "DECODERS", "MULTI_STEPS", "NONLINEARITIES", "ModelConfig"]
-
-CELLS: tuple[str, ...] = ("rnn", "lstm", "gru")
-NONLINEARITIES: tuple[str, ...] = ("tanh", "relu")
-DECODERS: tuple[str, ...] = ("autoregressive", "direct")
-MULTI_STEPS: tuple[str, ...] = ("auto", "recursive", "direct")
 
 BIDIRECTIONAL_N_TO_N = (
     "bidirectional=True would let N-to-N outputs see future inputs; use topology n_to_1 or "
@@ -70,18 +66,18 @@ class ModelConfig:
         inputs. Recursive rollout needs every input to be a target (F == K).
     """
 
-    cell: str = "lstm"
-    topology: str = "n_to_m"
-    hidden_size: int = 64
-    num_layers: int = 1
-    dropout: float = 0.0
-    bidirectional: bool = False
-    nonlinearity: str = "tanh"
-    horizon: int = 5
-    decoder: str = "autoregressive"
-    multi_step: str = "auto"
-    # 1.0: always the true previous value; lower it for scheduled sampling.
-    teacher_forcing: float = 1.0
+    # Defaults are the Forecaster's, declared once in forecast.settings.
+    cell: str = DEFAULTS["cell"]
+    topology: str = DEFAULTS["topology"]
+    hidden_size: int = DEFAULTS["hidden_size"]
+    num_layers: int = DEFAULTS["num_layers"]
+    dropout: float = DEFAULTS["dropout"]
+    bidirectional: bool = DEFAULTS["bidirectional"]
+    nonlinearity: str = DEFAULTS["nonlinearity"]
+    horizon: int = DEFAULTS["horizon"]
+    decoder: str = DEFAULTS["decoder"]
+    multi_step: str = DEFAULTS["multi_step"]
+    teacher_forcing: float = DEFAULTS["teacher_forcing"]
     n_features: int = 1
     n_targets: int = 1
     target_index: list[int] | None = None

@@ -11,10 +11,13 @@ import dataclasses
 from typing import Any
 
 from forecast.models.baselines import BASELINES, baseline_options
-from forecast.models.config import CELLS, DECODERS, MULTI_STEPS, NONLINEARITIES, ModelConfig
+from forecast.models.config import ModelConfig
+from forecast.settings import CELLS, FORECASTER_SETTINGS
 from forecast.topologies import TOPOLOGIES
 
 __all__ = ["list_models", "model_table"]
+
+_SETTINGS = {setting.name: setting for setting in FORECASTER_SETTINGS}
 
 _TOPOLOGY_SUMMARY = {
     "n_to_1": "last state -> next step, or H steps at once",
@@ -29,17 +32,21 @@ _BASELINE_SUMMARY = {
     "mean": "mean of all prices so far",
     "ridge": "ridge on lagged log returns, H outputs",
 }
-# Allowed values of every recurrent option; defaults come from ModelConfig itself.
+# Allowed values of every recurrent option; defaults come from ModelConfig itself, and both
+# from the one declaration in forecast.settings.
 _ALLOWED: dict[str, str | tuple[Any, ...]] = {
-    "hidden_size": "int >= 1",
-    "num_layers": "int >= 1",
-    "dropout": "float in [0, 1)",
-    "bidirectional": (False, True),
-    "nonlinearity": NONLINEARITIES,
-    "horizon": "int >= 1",
-    "decoder": DECODERS,
-    "multi_step": MULTI_STEPS,
-    "teacher_forcing": "float in [0, 1]",
+    name: _SETTINGS[name].allowed()
+    for name in (
+        "hidden_size",
+        "num_layers",
+        "dropout",
+        "bidirectional",
+        "nonlinearity",
+        "horizon",
+        "decoder",
+        "multi_step",
+        "teacher_forcing",
+    )
 }
 _OPTION_NOTES = {
     "bidirectional": "  (encoders: n_to_1, n_to_m)",

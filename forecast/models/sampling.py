@@ -34,10 +34,10 @@ import math
 from collections.abc import Callable
 
 from forecast.errors import ConfigError
+from forecast.settings import SAMPLING_SCHEDULES
 
 __all__ = ["SAMPLING_SCHEDULES", "teacher_forcing_schedule"]
 
-SAMPLING_SCHEDULES: tuple[str, ...] = ("constant", "linear", "exponential", "inverse_sigmoid")
 
 # Where the exponential curve ends, as a share of the starting probability.
 _EXPONENTIAL_END = 0.01
