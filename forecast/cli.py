@@ -451,6 +451,7 @@ def fit(quiet: bool, as_json: bool, out: str, **options: Any) -> None:
 
 def _predict_data_options(function: F) -> F:
     """As :func:`_data_options`, but every default is the model's own data source."""
+    function = _reading_options(function)
     decorators = [
         option_for(
             _DATA["source"],
