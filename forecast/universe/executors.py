@@ -50,7 +50,7 @@ class PanelArrays:
     """The panel as plain arrays per ticker: cheap to send to a worker once, no pandas index.
 
     ``columns`` are the value columns; ``series[ticker] = (dates, values)`` with ``dates``
-    int64 nanoseconds ``[L]`` and ``values`` float64 ``[L, C]`` in price units.
+    datetime64 ``[L]`` (the panel's own unit) and ``values`` float64 ``[L, C]`` in price units.
     """
 
     columns: tuple[str, ...]
@@ -64,7 +64,7 @@ class PanelArrays:
         for ticker in tickers:
             part = panel.xs(ticker, level=TICKER)
             series[ticker] = (
-                np.ascontiguousarray(pd.DatetimeIndex(part.index).asi8),
+                np.ascontiguousarray(pd.DatetimeIndex(part.index).to_numpy()),
                 np.ascontiguousarray(part.to_numpy(dtype=np.float64)),
             )
         return cls(columns, series)
@@ -72,7 +72,7 @@ class PanelArrays:
     def frame(self, ticker: str) -> pd.DataFrame:
         """One ticker's bars as a frame: ``DatetimeIndex`` named ``Date``, the value columns."""
         dates, values = self.series[ticker]
-        index = pd.DatetimeIndex(dates.view("datetime64[ns]"), name=DATE)
+        index = pd.DatetimeIndex(dates, name=DATE)
         return pd.DataFrame(values, index=index, columns=list(self.columns))
 
 

@@ -105,9 +105,9 @@ def pooled_dm(forecasts: pd.DataFrame, model: str) -> dict[str, float]:
     ``p_value`` (two-sided), ``n_dates`` and ``horizon``.
     """
     keys = ["ticker", "origin", "step"]
-    mine = forecasts[forecasts["model"] == model].set_index(keys)
-    naive = forecasts[forecasts["model"] == "naive"].set_index(keys)
-    paired = mine.join(naive[["predicted"]], rsuffix="_naive", how="inner")
+    mine = forecasts[forecasts["model"] == model]
+    naive = forecasts[forecasts["model"] == "naive"][[*keys, "predicted"]]
+    paired = mine.merge(naive, on=keys, suffixes=("", "_naive")).set_index(keys)
     if paired.empty:
         return {"statistic": math.nan, "p_value": math.nan, "n_dates": 0, "horizon": 0}
     scale = paired["origin_price"].to_numpy()

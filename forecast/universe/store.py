@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,10 @@ class RunStore:
                            indent=2, sort_keys=True),
             )
         (self.folder / TICKERS).mkdir(exist_ok=True)
+        for stale in (self.folder / TICKERS).glob(f"{TMP_PREFIX}*"):
+            # A ticker folder half-written when an earlier run was killed: never read, and
+            # the ticker is run again.
+            shutil.rmtree(stale, ignore_errors=True)
 
     def finished(self, data_hashes: dict[str, str]) -> dict[str, TickerOutcome]:
         """The stored outcomes, by ticker; refuses one whose data hash differs from now."""
