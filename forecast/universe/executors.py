@@ -41,7 +41,7 @@ from forecast.universe.unit import TickerOutcome, UnitSpec, run_ticker
 
 __all__ = ["EXECUTORS", "PanelArrays", "available_cores", "run_local"]
 
-EXECUTORS: tuple[str, ...] = ("local",)
+EXECUTORS: tuple[str, ...] = ("local", "ray")  # "ray": forecast/universe/ray_executor.py
 MAX_POOL_DEATHS = 2  # a ticker in flight when this many pools died fails alone
 
 

@@ -135,6 +135,7 @@ def backtest_universe(
     *,
     executor: str = "local",
     workers: int | None = None,
+    address: str | None = None,
     out: str | os.PathLike[str] | None = None,
     resume: bool = False,
     progress: bool = False,
@@ -153,8 +154,11 @@ def backtest_universe(
         universe); ``panel.attrs["refused"]`` lists members refused while loading.
     settings
         :func:`forecast.backtest`'s settings (``test_size``, ``folds``, ``step``, ...).
-    executor, workers
-        ``"local"``: ``workers`` processes (default one per core; 1 runs here).
+    executor, workers, address
+        ``"local"``: ``workers`` processes (default one per core; 1 runs here). ``"ray"``:
+        Ray tasks on a private local Ray of ``workers`` CPUs (``address=None``), or on the
+        cluster at ``address`` (``"auto"``, ``"ray://host:10001"``); see
+        :mod:`forecast.universe.ray_executor`.
     out, resume
         Run folder where each ticker's result is stored as it finishes; ``resume=True``
         continues a run there (same settings and data only).
@@ -176,6 +180,10 @@ def backtest_universe(
     """
     started = time.perf_counter()
     _check(panel, executor, workers, alpha, fdr)
+    if executor == "ray":
+        from forecast.universe.ray_executor import require_ray
+
+        require_ray()  # before any work: say how to install it
     from forecast.backtest import _default_name
 
     model = settings.get("model_name") or _default_name(forecaster)
@@ -201,8 +209,14 @@ def backtest_universe(
     bar = Progress(len(runnable), enabled=progress, verbose=verbose, done=len(outcomes))
     count = min(workers or available_cores(), max(1, len(todo)))
     run_started = time.perf_counter()
+    if executor == "ray":
+        from forecast.universe.ray_executor import run_ray
+
+        units = run_ray(arrays, todo, spec, address=address, workers=workers)
+    else:
+        units = run_local(arrays, todo, spec, workers=count)
     try:
-        for outcome in run_local(arrays, todo, spec, workers=count):
+        for outcome in units:
             if store is not None:
                 store.write(outcome)
             outcomes[outcome.ticker] = outcome
@@ -235,7 +249,8 @@ def backtest_universe(
             "config_hash": spec.config_hash(),
             "data": str(panel.attrs.get("name", "panel")),
             "executor": executor,
-            "workers": count,
+            "workers": count if executor == "local" else workers,
+            "address": address,
             "threads_per_fit": 1,
             "alpha": alpha,
             "fdr": fdr,
