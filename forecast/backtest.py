@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from forecast.forecaster import Forecaster
 from forecast.metrics import per_step, summarize, verdict
 from forecast.refits import fit_folds
 from forecast.trading import trading_curves, trading_summary
+
+if TYPE_CHECKING:
+    from forecast.universe.run import UniverseResult
 
 __all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest"]
 
@@ -165,8 +168,21 @@ def backtest(
     n_jobs: int | None = None,
     warm_start: bool = False,
     warm_epochs: int | None = None,
-) -> BacktestResult:
+    mode: Literal["local", "global"] = "local",
+    executor: Literal["local", "ray"] = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    verbose: bool = False,
+    fdr: Literal["bh", "by"] = "bh",
+) -> BacktestResult | UniverseResult:
     """Walk-forward backtest of ``forecaster`` against baselines on the same origins.
+
+    On a panel (a ``(ticker, Date)`` index) ``mode`` chooses how: ``"local"`` (default) is a
+    universe backtest, one model per ticker, each ticker this same backtest on its own bars
+    (:mod:`forecast.universe`); ``"global"`` fits one model on every ticker's windows per fold.
 
     Parameters
     ----------
@@ -209,12 +225,23 @@ def backtest(
     warm_start, warm_epochs
         Start each refit after the first from an earlier fold's weights and train only
         ``warm_epochs`` epochs (default: a third of ``epochs``). Faster; not the same work.
+    mode
+        For panels: ``"local"`` (one model per ticker) or ``"global"`` (one model for all).
+        One series: ignored.
+    executor, workers, address, out, resume, progress, verbose, fdr
+        For ``mode="local"`` on a panel only (:func:`forecast.universe.backtest_universe`):
+        ``"local"`` worker processes (default one per core) or ``"ray"`` tasks (at
+        ``address``); a run folder ``out`` storing each ticker as it finishes, continued by
+        ``resume=True``; a progress bar over tickers (a line per ticker with ``verbose``);
+        the false-discovery control of per-ticker claims, ``"bh"`` or ``"by"``.
 
     Returns
     -------
-    BacktestResult
+    BacktestResult or UniverseResult
         Forecasts, metrics (model vs baselines), per-step errors, trading view, folds,
-        configuration and timings; ``.save(dir)``, ``.plot(kind)``, ``.verdict()``.
+        configuration and timings; ``.save(dir)``, ``.plot(kind)``, ``.verdict()``. A local
+        panel run gives a :class:`forecast.universe.UniverseResult` (per-ticker table,
+        refused tickers with reasons, pooled figures, FDR-controlled verdict).
 
     Raises
     ------
@@ -241,6 +268,21 @@ def backtest(
     _check_options(test_size, folds, step, refit, window, train_length, gap, cost_bps)
     target = _first_target(forecaster)
     name = model_name or _default_name(forecaster)
+    if mode not in ("local", "global"):
+        raise ConfigError(f"mode={mode!r} is not known; choose 'local' or 'global'.")
+    if mode == "local" and isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex):
+        from forecast.universe.run import backtest_universe
+
+        settings = {
+            "test_size": test_size, "test_start": test_start, "folds": folds, "step": step,
+            "refit": refit, "window": window, "train_length": train_length, "gap": gap,
+            "baselines": tuple(baselines), "cost_bps": cost_bps, "model_name": name,
+            "warm_start": warm_start, "warm_epochs": warm_epochs,
+        }
+        return backtest_universe(
+            forecaster, data, settings, engine=backtest, executor=executor, workers=workers,
+            address=address, out=out, resume=resume, progress=progress, verbose=verbose, fdr=fdr,
+        )
     columns = list(dict.fromkeys([*forecaster.required_columns(), target]))
     frame = _validate_once(forecaster, data, columns)
     calendar = shared_calendar(frame)
@@ -304,6 +346,7 @@ def backtest(
         "n_jobs": n_jobs,
         "warm_start": warm_start,
         "warm_epochs": warm_epochs,
+        "mode": mode,
     }
     timings = {
         "total_seconds": time.perf_counter() - started,

@@ -18,7 +18,7 @@ import pytest
 
 import forecast as fc
 from forecast.errors import ConfigError
-from forecast.universe import UniverseResult, backtest_universe
+from forecast.universe import UniverseResult
 
 SETTINGS = {"test_size": 30, "folds": 2, "baselines": ("naive",)}
 TICKERS = ["AAPL", "JPM", "KO", "MSFT", "XOM", "NVDA"]
@@ -37,7 +37,7 @@ def small_panel() -> pd.DataFrame:
 def test_without_ray_the_executor_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(ConfigError, match=r'pip install "forecast-rnn\[ray\]"'):
-        backtest_universe(tiny(), small_panel(), SETTINGS, executor="ray")
+        fc.backtest(tiny(), small_panel(), **SETTINGS, executor="ray")
 
 
 @pytest.mark.slow
@@ -45,7 +45,7 @@ def test_ray_gives_the_local_bits_even_when_a_worker_is_killed_mid_run() -> None
     ray = pytest.importorskip("ray")
     psutil = pytest.importorskip("psutil")
     panel = small_panel()
-    local = backtest_universe(tiny(), panel, SETTINGS, workers=1)
+    local = fc.backtest(tiny(), panel, **SETTINGS, workers=1)
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
@@ -53,7 +53,7 @@ def test_ray_gives_the_local_bits_even_when_a_worker_is_killed_mid_run() -> None
 
         def run() -> None:
             try:
-                runs["result"] = backtest_universe(tiny(), panel, SETTINGS, executor="ray")
+                runs["result"] = fc.backtest(tiny(), panel, **SETTINGS, executor="ray")
             except BaseException as exc:  # reported below, in the test's thread
                 runs["error"] = exc
 

@@ -7,6 +7,7 @@ Small on purpose: five short tickers, a 4-unit LSTM trained for one or two epoch
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import signal
@@ -23,7 +24,6 @@ import torch
 
 import forecast as fc
 from forecast.errors import ConfigError, DataError
-from forecast.universe import backtest_universe
 
 SETTINGS = {"test_size": 30, "folds": 2, "baselines": ("naive",)}
 TICKERS = ["AAPL", "JPM", "KO", "MSFT", "XOM"]
@@ -58,7 +58,7 @@ def test_every_ticker_runs_or_is_refused_with_its_reason(tmp_path: Path) -> None
     extra = pd.concat({"JPMSHORT": short, "XOMBAD": bad}, names=panel.index.names)
     panel = pd.concat([panel, extra])
     panel.attrs = {"refused": {"GONE": "GONE: its file could not be read."}}
-    result = backtest_universe(tiny(), panel, SETTINGS, workers=1)
+    result = fc.backtest(tiny(), panel, **SETTINGS, workers=1)
     assert sorted(result.table["ticker"]) == ["AAPL", "KO", "MSFT"]
     refused = result.refused.set_index("ticker")
     assert refused.loc["GONE", "stage"] == "load"
@@ -78,22 +78,22 @@ def test_every_ticker_runs_or_is_refused_with_its_reason(tmp_path: Path) -> None
 def test_nothing_runnable_is_one_error_listing_the_reasons() -> None:
     panel = small_panel(["AAPL", "KO"], bars=30)
     with pytest.raises(DataError, match=r"no ticker could run \(2 refused\): AAPL: 30 bars"):
-        backtest_universe(tiny(), panel, SETTINGS, workers=1)
+        fc.backtest(tiny(), panel, **SETTINGS, workers=1)
 
 
 def test_a_setting_wrong_for_every_ticker_stops_the_run_at_once() -> None:
     with pytest.raises(ConfigError, match="gap must be an integer >= 0"):
-        backtest_universe(tiny(), small_panel(), SETTINGS | {"gap": -1}, workers=1)
-    with pytest.raises(ConfigError, match="unknown backtest settings"):
-        backtest_universe(tiny(), small_panel(), SETTINGS | {"fold": 3}, workers=1)
+        fc.backtest(tiny(), small_panel(), **SETTINGS | {"gap": -1}, workers=1)
+    with pytest.raises(ConfigError, match="mode='pooled' is not known"):
+        fc.backtest(tiny(), small_panel(), **SETTINGS, mode="pooled")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="executor='dask' is not known"):
-        backtest_universe(tiny(), small_panel(), SETTINGS, executor="dask")
+        fc.backtest(tiny(), small_panel(), **SETTINGS, executor="dask")
 
 
 def test_each_ticker_is_the_current_engine_and_the_pool_gives_the_same_bits(one_thread) -> None:
     panel = small_panel()
-    here = backtest_universe(tiny(), panel, SETTINGS, workers=1)
-    pool = backtest_universe(tiny(), panel, SETTINGS, workers=2)
+    here = fc.backtest(tiny(), panel, **SETTINGS, workers=1)
+    pool = fc.backtest(tiny(), panel, **SETTINGS, workers=2)
     pd.testing.assert_frame_equal(here.forecasts, pool.forecasts)
     pd.testing.assert_frame_equal(here.table.drop(columns="seconds"),
                                   pool.table.drop(columns="seconds"))
@@ -108,8 +108,7 @@ def test_each_ticker_is_the_current_engine_and_the_pool_gives_the_same_bits(one_
 
 
 def test_the_table_pooled_figures_and_verdict_agree(tmp_path: Path) -> None:
-    result = backtest_universe(fc.Baseline("drift", horizon=3), small_panel(), SETTINGS,
-                               workers=1)
+    result = fc.backtest(fc.Baseline("drift", horizon=3), small_panel(), **SETTINGS, workers=1)
     table = result.table
     assert list(table["mase"]) == sorted(table["mase"])
     assert (table["beats_naive"] <= table["beats_naive_uncorrected"]).all()
@@ -127,11 +126,16 @@ def test_the_table_pooled_figures_and_verdict_agree(tmp_path: Path) -> None:
     saved = pd.read_csv(folder / "universe.csv")
     assert list(saved["ticker"]) == list(table["ticker"])
     assert json.loads((folder / "pooled.json").read_text())["verdict"] == sentence
+    page = (folder / "report.html").read_text()
+    assert html.escape(sentence) in page
+    # The histogram, then the 3 best and the other 2 of these 5 tickers, one small plot each.
+    assert "MASE over tickers" in page and page.count("<img") == 1 + 5
+    assert f"best: {table['ticker'].iloc[0]}" in page
 
 
 def test_progress_bar_and_verbose_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    backtest_universe(fc.Baseline("naive", horizon=3), small_panel(["AAPL", "KO"]), SETTINGS,
-                      workers=1, progress=True, verbose=True)
+    fc.backtest(fc.Baseline("naive", horizon=3), small_panel(["AAPL", "KO"]), **SETTINGS,
+                workers=1, progress=True, verbose=True)
     err = capsys.readouterr().err
     assert "2/2 tickers" in err
     assert "AAPL     ran     MASE 1.000" in err and "KO       ran" in err
@@ -139,32 +143,31 @@ def test_progress_bar_and_verbose_lines(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_resume_reuses_stored_tickers_and_refuses_other_settings(tmp_path: Path) -> None:
     panel, out = small_panel(["AAPL", "KO"]), tmp_path / "run"
-    first = backtest_universe(tiny(), panel, SETTINGS, workers=1, out=out)
+    first = fc.backtest(tiny(), panel, **SETTINGS, workers=1, out=out)
     assert sorted(p.name for p in (out / "tickers").iterdir()) == ["AAPL", "KO"]
     assert (out / "universe.csv").is_file() and (out / "manifest.json").is_file()
     with pytest.raises(ConfigError, match="already holds a universe run; pass --resume"):
-        backtest_universe(tiny(), panel, SETTINGS, workers=1, out=out)
-    again = backtest_universe(tiny(), panel, SETTINGS, workers=1, out=out, resume=True)
+        fc.backtest(tiny(), panel, **SETTINGS, workers=1, out=out)
+    again = fc.backtest(tiny(), panel, **SETTINGS, workers=1, out=out, resume=True)
     assert again.timings["tickers_run_now"] == 0 and again.timings["tickers_resumed"] == 2
     pd.testing.assert_frame_equal(first.table, again.table)
     pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
     with pytest.raises(ConfigError, match=r"other settings \(params.epochs 1 then, 2 now\)"):
-        backtest_universe(tiny(epochs=2), panel, SETTINGS, workers=1, out=out, resume=True)
+        fc.backtest(tiny(epochs=2), panel, **SETTINGS, workers=1, out=out, resume=True)
     changed = panel.copy()
     changed.iloc[5, 0] += 1.0  # AAPL's bars are not the ones stored
     with pytest.raises(DataError, match="AAPL's bars have changed"):
-        backtest_universe(tiny(), changed, SETTINGS, workers=1, out=out, resume=True)
+        fc.backtest(tiny(), changed, **SETTINGS, workers=1, out=out, resume=True)
 
 
 KILLED_RUN = """
     import sys
     import forecast as fc
-    from forecast.universe import backtest_universe
 
     if __name__ == "__main__":
         panel = fc.load({tickers!r}).groupby(level="ticker", group_keys=False).tail(200)
         model = fc.Forecaster(lookback=10, horizon=3, hidden_size=4, epochs=3, progress=False)
-        backtest_universe(model, panel, {settings!r}, workers=1, out=sys.argv[1])
+        fc.backtest(model, panel, **{settings!r}, workers=1, out=sys.argv[1])
 """
 
 
@@ -198,14 +201,14 @@ def test_a_run_killed_halfway_resumes_without_recomputing(tmp_path: Path) -> Non
 
     model = tiny(epochs=3)
     panel = small_panel()
-    resumed = backtest_universe(model, panel, SETTINGS, workers=1, out=out, resume=True)
+    resumed = fc.backtest(model, panel, **SETTINGS, workers=1, out=out, resume=True)
     assert resumed.timings["tickers_resumed"] == len(stored)
     assert resumed.timings["tickers_run_now"] == len(TICKERS) - len(stored)
     after = finished(out)
     assert {t: after[t] for t in stored} == stored  # finished tickers were not recomputed
     assert sorted(after) == sorted(TICKERS)
     assert not list((out / "tickers").glob(".tmp-*"))  # a folder half-written by the kill
-    fresh = backtest_universe(model, panel, SETTINGS, workers=1)
+    fresh = fc.backtest(model, panel, **SETTINGS, workers=1)
     pd.testing.assert_frame_equal(resumed.table.drop(columns="seconds"),
                                   fresh.table.drop(columns="seconds"))
     pd.testing.assert_frame_equal(resumed.forecasts, fresh.forecasts)

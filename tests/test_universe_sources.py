@@ -120,8 +120,12 @@ def test_a_ticker_list_goes_through_yfinance_and_its_cache(
 def test_a_universe_with_no_usable_member_names_each_refusal(tmp_path: Path) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
-    with pytest.raises(DataSourceError, match="holds no tickers"):
+    assert universe_kind(folder) is None  # no data file: fc.load says a folder is not a file
+    with pytest.raises(DataSourceError, match="is not a universe"):
         load_universe(folder)
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)))
+    with pytest.raises(DataSourceError, match=r"'binary\.txt' is not a text list of tickers"):
+        load_universe(tmp_path / "binary.txt")
     (folder / "X.csv").write_text("Date,Close\nnot a date,1\n")
     with pytest.raises(DataSourceError, match=r"no ticker of 'empty' could be loaded: X: "):
         load_universe(folder)

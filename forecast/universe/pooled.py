@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
-from forecast.metrics import _dm  # the one DM implementation (calib will expose it publicly)
+from forecast.metrics import diebold_mariano
 from forecast.universe.fdr import FDR_NAMES, FdrMethod, adjust
 from forecast.universe.unit import TickerOutcome
 
@@ -118,7 +118,12 @@ def pooled_dm(forecasts: pd.DataFrame, model: str) -> dict[str, float]:
     per_ticker = frame.groupby(["origin", "ticker"], sort=True)["d"].mean()
     per_date = per_ticker.groupby(level="origin", sort=True).mean()
     horizon = int(frame["step"].max())
-    result = _dm(per_date.to_numpy(dtype=np.float64), horizon, "squared", "two-sided")
+    differential = per_date.to_numpy(dtype=np.float64)
+    # The package's one DM test takes two error series and squares them; these two square to
+    # exactly the averaged differential (d = max(d, 0) - max(-d, 0)). To be replaced by
+    # forecast.significance.pooled_dm_test when the calibrated test (issue 11) lands.
+    result = diebold_mariano(np.sqrt(np.maximum(differential, 0.0)),
+                             np.sqrt(np.maximum(-differential, 0.0)), h=horizon)
     return {"statistic": result.statistic, "p_value": result.p_value,
             "n_dates": int(per_date.size), "horizon": horizon}
 

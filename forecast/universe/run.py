@@ -18,6 +18,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,13 @@ class UniverseResult:
 
     @property
     def model_name(self) -> str:
+        """The model's label in every table (e.g. ``"lstm"``)."""
         return str(self.pooled["model"])
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """The per-ticker table indexed by ticker (what ``forecast backtest`` prints)."""
+        return self.table.set_index("ticker")
 
     def verdict(self) -> str:
         """One sentence; its "beats naive" count is the FDR-controlled one."""
@@ -95,8 +102,9 @@ class UniverseResult:
         return text
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write universe.csv, refused.csv, pooled.json, config.json and forecasts.parquet
-        into ``path`` (atomically: all or nothing; a run folder's ticker folders are kept)."""
+        """Write universe.csv, refused.csv, pooled.json, config.json, forecasts.parquet and
+        report.html into ``path`` (atomically: all or nothing; a run folder's ticker folders
+        are kept, and each summary file is replaced atomically)."""
         folder = Path(path).expanduser()
         if (folder / "manifest.json").is_file():
             self._write_summary(folder)  # the run folder: add the summary files one by one
@@ -106,6 +114,8 @@ class UniverseResult:
         return folder
 
     def _write_summary(self, folder: Path, *, atomic: bool = True) -> None:
+        from forecast.universe.report import universe_html
+
         texts = {
             "universe.csv": self.table.to_csv(index=False),
             "refused.csv": self.refused.to_csv(index=False),
@@ -113,6 +123,7 @@ class UniverseResult:
                                       indent=2),
             "config.json": json.dumps(_plain(self.config | {"timings": self.timings,
                                                             "memory": self.memory}), indent=2),
+            "report.html": universe_html(self),
         }
         for name, text in texts.items():
             if atomic:
@@ -133,6 +144,7 @@ def backtest_universe(
     panel: pd.DataFrame,
     settings: dict[str, Any],
     *,
+    engine: Callable[..., Any],
     executor: str = "local",
     workers: int | None = None,
     address: str | None = None,
@@ -153,7 +165,10 @@ def backtest_universe(
         Bars indexed by ``(ticker, Date)`` (:func:`forecast.load` of several sources or of a
         universe); ``panel.attrs["refused"]`` lists members refused while loading.
     settings
-        :func:`forecast.backtest`'s settings (``test_size``, ``folds``, ``step``, ...).
+        :func:`forecast.backtest`'s settings (``test_size``, ``folds``, ``step``, ...,
+        ``model_name`` always set).
+    engine
+        The one-series walk-forward function, :func:`forecast.backtest`, which calls this.
     executor, workers, address
         ``"local"``: ``workers`` processes (default one per core; 1 runs here). ``"ray"``:
         Ray tasks on a private local Ray of ``workers`` CPUs (``address=None``), or on the
@@ -184,10 +199,8 @@ def backtest_universe(
         from forecast.universe.ray_executor import require_ray
 
         require_ray()  # before any work: say how to install it
-    from forecast.backtest import _default_name
-
-    model = settings.get("model_name") or _default_name(forecaster)
-    spec = UnitSpec.of(forecaster, settings | {"model_name": model})
+    model = str(settings["model_name"])
+    spec = UnitSpec.of(engine, forecaster, settings)
     tickers = [str(t) for t in pd.unique(panel.index.get_level_values(TICKER))]
     refused = [(t, "load", r) for t, r in dict(panel.attrs.get("refused", {})).items()]
     columns = [c for c in VALUE_COLUMNS if c in panel.columns]

@@ -7,12 +7,13 @@ fails validation is *refused* with one sentence naming it, the problem and the f
 
 How ``source`` is recognised (the same rules, in this order, as ``forecast backtest --data``):
 
-1. a **folder**: every ``*.csv``, ``*.parquet`` and ``*.pq`` file in it is one ticker, named
-   by its file name without the suffix (``AAPL.csv`` is ``AAPL``);
+1. a **folder** holding at least one ``*.csv``, ``*.parquet`` or ``*.pq`` file: each such file
+   is one ticker, named by its file name without the suffix (``AAPL.csv`` is ``AAPL``);
 2. a **bundled name**: ``"bundled"`` is the ten bundled tickers as one panel;
 3. a **list file**: a ``.txt``/``.lst``/``.list``/``.tickers`` file, or a CSV with a single
-   column and no dates, holds ticker symbols (one per line, or separated by commas or spaces;
-   ``#`` starts a comment), fetched with yfinance through the on-disk cache;
+   column headed ``ticker``, ``symbol`` or ``name``, holds ticker symbols (one per line, or
+   separated by commas or spaces; ``#`` starts a comment), fetched with yfinance through the
+   on-disk cache;
 4. a **long file**: a CSV or Parquet file with a ticker column (``ticker``, ``symbol`` or
    ``name``) beside the dates and prices; each ticker's rows are one member.
 
@@ -89,7 +90,10 @@ def universe_kind(source: object) -> str | None:
         return None
     path = Path(text).expanduser()
     if path.is_dir():
-        return "folder"
+        # A folder without a single data file is not a universe: the single-file reader
+        # then says that a folder is not a file.
+        has_member = any(p.is_file() and p.suffix.lower() in FILE_SUFFIXES for p in path.iterdir())
+        return "folder" if has_member else None
     if text.lower() == BUNDLED_UNIVERSE:
         return "bundled"
     if not path.is_file():
@@ -102,14 +106,17 @@ def universe_kind(source: object) -> str | None:
         keys = {_key(column) for column in columns}
         if keys & _TICKER_KEYS and keys & _DATE_KEYS:
             return "long"
-        if len(columns) == 1 and not keys & _DATE_KEYS and suffix == ".csv":
-            return "list"
+        if len(columns) == 1 and keys <= _TICKER_KEYS and suffix == ".csv":
+            return "list"  # a one-column CSV headed ticker/symbol/name
     return None
 
 
 def is_universe_source(source: object) -> bool:
-    """Whether :func:`load_universe` (rather than a single-series load) should read ``source``."""
-    return universe_kind(source) is not None
+    """Whether ``source`` is a universe :func:`forecast.load` hands to :func:`load_universe`:
+    a folder, ``"bundled"`` or a ticker list. A long file is a universe too, but
+    :func:`forecast.load` reads it itself, as one panel (:func:`load_universe` reads it member
+    by member, refusing bad ones)."""
+    return universe_kind(source) in ("folder", "bundled", "list")
 
 
 def load_universe(
@@ -276,7 +283,12 @@ def _list_readers(
     start: object,
     end: object,
 ) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, str]]:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataSourceError(
+            f"{path.name!r} is not a text list of tickers; write one symbol per line in UTF-8."
+        ) from None
     symbols: list[str] = []
     for line in text.splitlines():
         line = line.split("#", 1)[0]
@@ -353,7 +365,8 @@ def _screen_jumps(
             f"{ticker}: the close moves {math.expm1(move):+.0%} in one bar on {day:%Y-%m-%d} "
             f"(|log return| {abs(move):.3f} > {limit:g}) and stays there: unless it was a "
             "real crash, an unadjusted split, spin-off or share dividend; use split-adjusted "
-            "prices (yfinance's are), or accept such jumps with max_jump=None (--max-jump 0)."
+            "prices (yfinance's are), or keep it with "
+            "forecast.universe.load_universe(..., max_jump=None)."
         )
         return frame, notes, reason
 

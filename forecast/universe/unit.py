@@ -1,12 +1,13 @@
 """The unit of work of a universe backtest: one ticker's walk-forward run, a pure function.
 
 ``run_ticker(bars, ticker, spec)`` takes one ticker's bars, its name and a frozen
-:class:`UnitSpec` (the estimator's class and parameters and the backtest settings, as JSON) and
-returns a :class:`TickerOutcome`. It reads nothing else and writes nothing, so any executor
-(this process, a pool of worker processes, a Ray cluster) can run it anywhere and get the same
-bits for the same spec, seeds and threads per fit. Failures are results too: a ticker whose
-data is bad or whose training diverges comes back with ``status="failed"`` and the reason,
-and the rest of the universe carries on.
+:class:`UnitSpec` (the estimator's class and parameters and the backtest settings as JSON, and
+the engine: :func:`forecast.backtest` itself, handed in by it, so this package never imports
+the module that dispatches to it) and returns a :class:`TickerOutcome`. It reads nothing else
+and writes nothing, so any executor (this process, a pool of worker processes, a Ray cluster)
+can run it anywhere and get the same bits for the same spec, seeds and threads per fit.
+Failures are results too: a ticker whose data is bad or whose training diverges comes back
+with ``status="failed"`` and the reason, and the rest of the universe carries on.
 
 ``spec.config_hash()`` names the settings: a resumed run reuses a stored ticker only when the
 hash (and the ticker's data hash) match.
@@ -22,6 +23,7 @@ import resource
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +37,7 @@ __all__ = ["TickerOutcome", "UnitSpec", "bars_needed", "data_hash", "run_ticker"
 
 # Settings of forecast.backtest that shape a ticker's result (n_jobs does not: a fit computes
 # the same bits in any lane, so it is not part of the hash).
-BACKTEST_SETTINGS: tuple[str, ...] = (
+RESULT_SETTINGS: tuple[str, ...] = (
     "test_size",
     "test_start",
     "folds",
@@ -56,18 +58,22 @@ BACKTEST_SETTINGS: tuple[str, ...] = (
 class UnitSpec:
     """Everything a ticker's backtest needs besides its bars, frozen and JSON-serialisable.
 
-    ``estimator`` is ``"Forecaster"`` or ``"Baseline"``; ``params`` and ``settings`` are JSON
-    texts of the estimator's ``get_params()`` and of the backtest settings
-    (:data:`BACKTEST_SETTINGS`); ``n_jobs`` is the refit lanes inside one ticker's backtest.
+    ``engine`` is the one-series walk-forward function (:func:`forecast.backtest`; a module
+    function, so it pickles by name); ``estimator`` is ``"Forecaster"`` or ``"Baseline"``;
+    ``params`` and ``settings`` are JSON texts of the estimator's ``get_params()`` and of the
+    backtest settings (:data:`RESULT_SETTINGS`); ``n_jobs`` is the refit lanes inside one
+    ticker's backtest.
     """
 
+    engine: Callable[..., Any]
     estimator: str
     params: str
     settings: str
     n_jobs: int = 1
 
     @classmethod
-    def of(cls, estimator: Any, settings: dict[str, Any], *, n_jobs: int = 1) -> UnitSpec:
+    def of(cls, engine: Callable[..., Any], estimator: Any, settings: dict[str, Any], *,
+           n_jobs: int = 1) -> UnitSpec:
         """Freeze ``estimator`` (unfitted settings only) and ``settings`` into a spec."""
         name = type(estimator).__name__
         if name not in ("Forecaster", "Baseline"):
@@ -76,11 +82,11 @@ class UnitSpec:
                 "model in forecast.Forecaster(...)."
             )
         params = _json(estimator.get_params())
-        unknown = sorted(set(settings) - set(BACKTEST_SETTINGS))
+        unknown = sorted(set(settings) - set(RESULT_SETTINGS))
         if unknown:
-            raise ConfigError(f"unknown backtest settings {unknown}; use {BACKTEST_SETTINGS}.")
-        full = backtest_defaults() | settings
-        spec = cls(name, params, _json({k: full[k] for k in BACKTEST_SETTINGS}), n_jobs)
+            raise ConfigError(f"unknown backtest settings {unknown}; use {RESULT_SETTINGS}.")
+        full = engine_defaults(engine) | settings
+        spec = cls(engine, name, params, _json({k: full[k] for k in RESULT_SETTINGS}), n_jobs)
         rebuilt = spec.make_estimator().get_params()
         if _json(rebuilt) != params:
             raise ConfigError(
@@ -91,7 +97,8 @@ class UnitSpec:
 
     def make_estimator(self) -> Any:
         """A fresh, unfitted estimator with the frozen parameters."""
-        from forecast.forecaster import Baseline, Forecaster
+        from forecast.baseline import Baseline
+        from forecast.forecaster import Forecaster
 
         kind = {"Forecaster": Forecaster, "Baseline": Baseline}[self.estimator]
         return kind(**json.loads(self.params))
@@ -139,12 +146,10 @@ class TickerOutcome:
     data_hash: str = ""
 
 
-def backtest_defaults() -> dict[str, Any]:
-    """The defaults of :func:`forecast.backtest`'s settings, read from its signature."""
-    from forecast.backtest import backtest
-
-    parameters = inspect.signature(backtest).parameters
-    return {name: parameters[name].default for name in BACKTEST_SETTINGS}
+def engine_defaults(engine: Callable[..., Any]) -> dict[str, Any]:
+    """The defaults of the engine's settings, read from its signature (one source of truth)."""
+    parameters = inspect.signature(engine).parameters
+    return {name: parameters[name].default for name in RESULT_SETTINGS}
 
 
 def data_hash(bars: pd.DataFrame) -> str:
@@ -223,8 +228,6 @@ def run_ticker(bars: pd.DataFrame, ticker: str, spec: UnitSpec) -> TickerOutcome
     TickerOutcome
         ``status="ran"`` with the tables, or ``status="failed"`` with a one-sentence reason.
     """
-    from forecast.backtest import backtest
-
     started = time.perf_counter()
     outcome = TickerOutcome(ticker=ticker, status="failed", n_bars=len(bars),
                             data_hash=data_hash(bars))
@@ -233,8 +236,8 @@ def run_ticker(bars: pd.DataFrame, ticker: str, spec: UnitSpec) -> TickerOutcome
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = backtest(spec.make_estimator(), bars, n_jobs=spec.n_jobs,
-                              **spec.backtest_settings())
+            result = spec.engine(spec.make_estimator(), bars, n_jobs=spec.n_jobs,
+                                 **spec.backtest_settings())
     except ConfigError:
         raise  # a setting wrong for one ticker is wrong for all: stop the run
     except ForecastError as exc:
