@@ -1,11 +1,12 @@
 """False-discovery control of per-ticker "beats naive" claims (forecast/universe/fdr.py, pooled.py).
 
 The step-up procedure is checked against its textbook definition on arbitrary p-values, and the
-whole claim path (per-origin loss differentials -> the Diebold–Mariano test that
-``summarize`` runs -> one-sided p -> Benjamini–Hochberg) is run on simulated universes where no
-ticker beats its baseline: the share of universes with any corrected claim (the FDR under the
-complete null) must stay at or under the nominal 5%, within the binomial error of the
-simulation, while the uncorrected claims show the problem the correction solves.
+whole claim path (per-origin loss differentials -> the calibrated Diebold–Mariano test that
+``summarize`` runs, ``forecast.significance.dm_test`` -> one-sided p -> Benjamini–Hochberg) is
+run on simulated universes where no ticker beats its baseline: the share of universes with any
+corrected claim (the FDR under the complete null) must stay at or under the nominal 5%, within
+the binomial error of the simulation, while the uncorrected claims show the problem the
+correction solves.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forecast.errors import ConfigError
-from forecast.metrics import diebold_mariano
+from forecast.significance import dm_test, overlap_lags
 from forecast.universe.fdr import adjust, reject
 from forecast.universe.pooled import one_sided
 
@@ -99,9 +100,9 @@ def null_universe_p_values(
     d = ((actual - model) ** 2 - (actual - baseline) ** 2).mean(axis=2)  # per origin, as summarize
     out = np.empty(n_tickers)
     for ticker in range(n_tickers):
-        # The package's DM test squares two error series; these square to d exactly.
-        plus, minus = np.sqrt(np.maximum(d[ticker], 0)), np.sqrt(np.maximum(-d[ticker], 0))
-        dm = diebold_mariano(plus, minus, h=horizon)
+        # As summarize() tests a ticker: per-origin differentials, the overlap's lags
+        # (origins H bars apart: none), two-sided; the table turns it one-sided.
+        dm = dm_test(d[ticker], lags=overlap_lags(horizon, step=horizon))
         out[ticker] = one_sided(dm.statistic, dm.p_value)
     return out
 
@@ -119,11 +120,6 @@ def test_bh_holds_its_level_for_positively_dependent_one_sided_tests() -> None:
         assert rate <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / universes), rho
 
 
-DM_TAIL = (
-    "the Diebold-Mariano test with H-1 = 4 rectangular-kernel lags on 50 origins is "
-    "anti-conservative in its tail (about 1.5% of null p-values fall below 0.0025), which BH "
-    "cannot correct; calib (issue 11) is recalibrating the test in forecast/metrics.py"
-)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +127,7 @@ DM_TAIL = (
     [
         (20, 0.0, 1),
         (40, 0.6, 1),
-        pytest.param(20, 0.0, 5, marks=pytest.mark.xfail(strict=False, reason=DM_TAIL)),
+        (20, 0.0, 5),
     ],
 )
 def test_corrected_claims_stay_at_the_nominal_level_on_random_walk_universes(

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
-from forecast.metrics import diebold_mariano
+from forecast.significance import overlap_lags_from_dates, pooled_dm_test
 from forecast.universe.fdr import FDR_NAMES, FdrMethod, adjust
 from forecast.universe.unit import TickerOutcome
 
@@ -34,12 +34,14 @@ __all__ = ["POOLED_DM_ASSUMPTIONS", "pooled_dm", "pooled_figures", "ticker_table
 POOLED_DM_ASSUMPTIONS = (
     "At every origin date, each ticker's loss differential (model minus naive squared "
     "percentage error, averaged over the horizon's steps) is averaged across the tickers "
-    "forecast from that date, and the Diebold–Mariano test (Harvey–Leybourne–Newbold "
-    "correction, H-1 autocovariance lags, two-sided) runs on that one series. Averaging "
-    "first means no independence across tickers is assumed: their correlation is inside the "
-    "averaged series. It assumes the averaged differential is covariance-stationary with "
-    "autocorrelation vanishing beyond H-1 lags; dates with fewer tickers weigh the same as "
-    "full ones; percentage errors keep high-priced tickers from dominating."
+    "forecast from that date, and the calibrated Diebold–Mariano test "
+    "(forecast.significance.pooled_dm_test: autocovariance lags from the overlap of the "
+    "origins' forecast spans, Harvey–Leybourne–Newbold correction, Student t on the "
+    "non-overlapping points, two-sided) runs on that one series. Averaging first means no "
+    "independence across tickers is assumed: their correlation is inside the averaged "
+    "series. It assumes the averaged differential is covariance-stationary and independent "
+    "beyond the overlap; dates with fewer tickers weigh the same as full ones; percentage "
+    "errors keep high-priced tickers from dominating."
 )
 
 
@@ -114,18 +116,16 @@ def pooled_dm(forecasts: pd.DataFrame, model: str) -> dict[str, float]:
     actual = paired["actual"].to_numpy()
     d = (((actual - paired["predicted"].to_numpy()) / scale) ** 2
          - ((actual - paired["predicted_naive"].to_numpy()) / scale) ** 2)
-    frame = pd.DataFrame({"d": d}, index=paired.index).reset_index()
+    frame = pd.DataFrame({"d": d, "target_date": paired["target_date"].to_numpy()},
+                         index=paired.index).reset_index()
     per_ticker = frame.groupby(["origin", "ticker"], sort=True)["d"].mean()
-    per_date = per_ticker.groupby(level="origin", sort=True).mean()
+    matrix = per_ticker.unstack("ticker")  # [origin dates, tickers], NaN: not forecast then
+    last_target = frame.groupby("origin", sort=True)["target_date"].max()
+    lags = overlap_lags_from_dates(last_target.index, last_target.to_numpy())
     horizon = int(frame["step"].max())
-    differential = per_date.to_numpy(dtype=np.float64)
-    # The package's one DM test takes two error series and squares them; these two square to
-    # exactly the averaged differential (d = max(d, 0) - max(-d, 0)). To be replaced by
-    # forecast.significance.pooled_dm_test when the calibrated test (issue 11) lands.
-    result = diebold_mariano(np.sqrt(np.maximum(differential, 0.0)),
-                             np.sqrt(np.maximum(-differential, 0.0)), h=horizon)
+    result = pooled_dm_test(matrix.to_numpy(dtype=np.float64), lags=lags)
     return {"statistic": result.statistic, "p_value": result.p_value,
-            "n_dates": int(per_date.size), "horizon": horizon}
+            "n_dates": int(result.n), "horizon": horizon, "lags": lags}
 
 
 def pooled_figures(table: pd.DataFrame, forecasts: pd.DataFrame | None, model: str, *,
