@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,24 +55,30 @@ class PanelArrays:
 
     columns: tuple[str, ...]
     series: dict[str, tuple[np.ndarray, np.ndarray]]
+    zones: dict[str, str] = field(default_factory=dict)  # ticker -> time zone of aware dates
 
     @classmethod
     def of(cls, panel: pd.DataFrame, tickers: Sequence[str]) -> PanelArrays:
         """Cut ``panel`` (``(ticker, Date)`` index) into per-ticker arrays for ``tickers``."""
         columns = tuple(str(c) for c in panel.columns)
-        series = {}
+        series, zones = {}, {}
         for ticker in tickers:
             part = panel.xs(ticker, level=TICKER)
+            dates = pd.DatetimeIndex(part.index)
+            if dates.tz is not None:
+                zones[ticker] = str(dates.tz)
             series[ticker] = (
-                np.ascontiguousarray(pd.DatetimeIndex(part.index).to_numpy()),
+                np.ascontiguousarray(dates.to_numpy()),  # UTC instants for aware dates
                 np.ascontiguousarray(part.to_numpy(dtype=np.float64)),
             )
-        return cls(columns, series)
+        return cls(columns, series, zones)
 
     def frame(self, ticker: str) -> pd.DataFrame:
         """One ticker's bars as a frame: ``DatetimeIndex`` named ``Date``, the value columns."""
         dates, values = self.series[ticker]
         index = pd.DatetimeIndex(dates, name=DATE)
+        if ticker in self.zones:
+            index = index.tz_localize("UTC").tz_convert(self.zones[ticker])
         return pd.DataFrame(values, index=index, columns=list(self.columns))
 
 

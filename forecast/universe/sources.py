@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.bundled import datasets, datasets_dir
-from forecast.data.columns import DATE, OHLC, TICKER, normalise_columns
+from forecast.data.columns import DATE, OHLC, TICKER
 from forecast.data.files import FILE_SUFFIXES, read_table
 from forecast.data.validate import validate
-from forecast.errors import DataError, DataSourceError, ForecastError
+from forecast.errors import DataSourceError, ForecastError
 
 __all__ = [
     "BUNDLED_UNIVERSE",
@@ -251,29 +251,15 @@ def _folder_readers(folder: Path) -> dict[str, Callable[[], pd.DataFrame]]:
 
 
 def _long_readers(path: Path) -> dict[str, Callable[[], pd.DataFrame]]:
-    # data12 is teaching fc.load to read long files; until then the split is this groupby.
-    frame = read_table(path) if path.suffix.lower() != ".csv" else _read_long_csv(path)
-    if TICKER not in frame.columns:
+    """One reader per ticker of a long file; the file is read (and split) by
+    :func:`forecast.data.files.read_table`, each member validated here on its own."""
+    frame = read_table(path)
+    if not isinstance(frame.index, pd.MultiIndex):
         raise DataSourceError(f"{path.name!r} has no ticker column; name it 'ticker'.")
-    tickers = frame[TICKER].astype(str).str.strip()
-    readers: dict[str, Callable[[], pd.DataFrame]] = {}
-    for ticker in pd.unique(tickers):
-        rows = frame.loc[(tickers == ticker).to_numpy()].drop(columns=TICKER)
-        readers[str(ticker)] = (lambda rows=rows: _dated(rows))
-    return readers
-
-
-def _read_long_csv(path: Path) -> pd.DataFrame:
-    try:
-        return normalise_columns(pd.read_csv(path))
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"could not read {path.name!r} as a table ({exc}).") from None
-
-
-def _dated(rows: pd.DataFrame) -> pd.DataFrame:
-    if isinstance(rows.index, pd.DatetimeIndex):
-        return rows
-    return normalise_columns(rows.reset_index(drop=True))
+    return {
+        str(ticker): (lambda ticker=ticker: frame.xs(ticker, level=0))
+        for ticker in pd.unique(frame.index.get_level_values(0))
+    }
 
 
 def _list_readers(
