@@ -10,9 +10,9 @@ order, so the caller can store each one at once.
   carries only a ticker's name, and its result comes back. Where the OS can ``fork``, the
   workers are forked (as :mod:`forecast.refits` does for one-thread workers): they start in
   milliseconds instead of importing torch again, and the panel's pages are shared with this
-  process copy-on-write rather than copied; the garbage collector is frozen across the fork
-  so it does not touch (and copy) every shared page. Elsewhere a fork server or spawn
-  start pickles the panel once per worker.
+  process copy-on-write rather than copied; each forked worker freezes what it inherited, so
+  its garbage collections do not touch (and copy) every shared page. Elsewhere a fork server
+  or spawn start pickles the panel once per worker.
 - Threads: every fit runs on **one** torch thread, in every executor. A small recurrent net
   does not get faster on two threads (its sequential steps are too short to split; see
   ``benchmarks/RESULTS.md``), so one process per core fills the machine without
@@ -83,11 +83,11 @@ class PanelArrays:
 
 
 def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    """Cores free for workers now: usable cores less the load of other processes
+    (:func:`forecast._process.free_cores`), so workers never oversubscribe the machine."""
+    from forecast._process import free_cores
+
+    return free_cores()
 
 
 def run_local(
@@ -181,18 +181,11 @@ def _start_pool(panel: PanelArrays, spec: UnitSpec, count: int) -> ProcessPoolEx
         max_workers=count,
         mp_context=multiprocessing.get_context(method),
         initializer=_start_worker,
-        initargs=(panel, spec),
+        initargs=(panel, spec, fork),
     )
-    if fork:
-        gc.freeze()  # objects alive now leave the collector's sight: no copy-on-write scans
-    try:
-        for _ in pool.map(int, range(count)):  # start every worker now, while frozen
+    with contextlib.suppress(BrokenProcessPool):  # reported ticker by ticker when submitted
+        for _ in pool.map(int, range(count)):  # start every worker now
             pass
-    except BrokenProcessPool:
-        pass  # reported, ticker by ticker, when the units are submitted
-    finally:
-        if fork:
-            gc.unfreeze()
     return pool
 
 
@@ -202,11 +195,19 @@ _PANEL: PanelArrays | None = None
 _SPEC: UnitSpec | None = None
 
 
-def _start_worker(panel: PanelArrays, spec: UnitSpec) -> None:
+def _start_worker(panel: PanelArrays, spec: UnitSpec, fork: bool) -> None:
+    """First thing in a worker (ours, so it may tune itself, as forecast.refits' workers do):
+    one torch thread, a forked worker's inherited objects frozen so its collections never
+    copy the pages it shares with the parent, and the process tuned for training."""
     global _PANEL, _SPEC
     import torch
 
+    from forecast._process import tune_process
+
+    if fork:
+        gc.freeze()
     torch.set_num_threads(1)
+    tune_process()
     _PANEL, _SPEC = panel, spec
 
 
