@@ -26,7 +26,7 @@ import pandas as pd
 
 from forecast.errors import DataError
 from forecast.significance import overlap_lags_from_dates, pooled_dm_test
-from forecast.universe.fdr import FDR_NAMES, FdrMethod, adjust
+from forecast.universe.fdr import FDR_NAMES, FdrMethod, adjust, reject
 from forecast.universe.unit import TickerOutcome
 
 __all__ = ["POOLED_DM_ASSUMPTIONS", "pooled_dm", "pooled_figures", "ticker_table", "verdict"]
@@ -86,7 +86,7 @@ def ticker_table(outcomes: Sequence[TickerOutcome], model: str, *, alpha: float 
     p = frame["p_better"].to_numpy(dtype=np.float64)
     frame["beats_naive_uncorrected"] = np.nan_to_num(p, nan=2.0) < alpha
     frame["q_value"] = adjust(p, fdr)
-    frame["beats_naive"] = np.nan_to_num(frame["q_value"].to_numpy(), nan=2.0) <= alpha
+    frame["beats_naive"] = reject(p, alpha, fdr)
     frame = frame[columns]
     return frame.sort_values(["mase", "ticker"], kind="stable", na_position="last",
                              ignore_index=True)
