@@ -108,7 +108,8 @@ def test_each_ticker_is_the_current_engine_and_the_pool_gives_the_same_bits(one_
 
 
 def test_the_table_pooled_figures_and_verdict_agree(tmp_path: Path) -> None:
-    result = fc.backtest(fc.Baseline("drift", horizon=3), small_panel(), **SETTINGS, workers=1)
+    drift = fc.Baseline(method="drift", horizon=3)
+    result = fc.backtest(drift, small_panel(), **SETTINGS, workers=1)
     table = result.table
     assert list(table["mase"]) == sorted(table["mase"])
     assert (table["beats_naive"] <= table["beats_naive_uncorrected"]).all()
@@ -134,7 +135,7 @@ def test_the_table_pooled_figures_and_verdict_agree(tmp_path: Path) -> None:
 
 
 def test_progress_bar_and_verbose_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    fc.backtest(fc.Baseline("naive", horizon=3), small_panel(["AAPL", "KO"]), **SETTINGS,
+    fc.backtest(fc.Baseline(method="naive", horizon=3), small_panel(["AAPL", "KO"]), **SETTINGS,
                 workers=1, progress=True, verbose=True)
     err = capsys.readouterr().err
     assert "2/2 tickers" in err
