@@ -1,7 +1,8 @@
 """forecast: recurrent-network price forecasts, proven on walk-forward backtests.
 
-The public face, on one screen. Figures, trading rules and metrics on a forecasts frame are
-the public modules ``forecast.plotting``, ``forecast.trading`` and ``forecast.metrics``.
+The public face, on one screen. Figures, trading rules, metrics and intervals on a forecasts
+frame are the public modules ``forecast.plotting``, ``forecast.trading``, ``forecast.metrics``
+and ``forecast.intervals``.
 
 Data:      datasets, describe_datasets, load, validate, make_windows, SeriesTransform
 Models:    Forecaster (rnn/lstm/gru x n_to_1/n_to_n/n_to_m/1_to_n), Baseline, load_model,

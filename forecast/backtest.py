@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,10 +40,14 @@ from forecast.data.panels import rows_between, series_parts
 from forecast.errors import ConfigError, DataError, DataWarning
 from forecast.folds import Fold, make_folds
 from forecast.forecaster import Forecaster
+from forecast.intervals.levels import check_levels
 from forecast.metrics import per_step, summarize, verdict
 from forecast.refits import fit_folds
 from forecast.settings import BACKTEST_DEFAULTS, DEFAULT_BASELINES
 from forecast.trading import trading_curves, trading_summary
+
+if TYPE_CHECKING:
+    from forecast.universe.run import UniverseResult
 
 __all__ = ["DEFAULT_BASELINES", "BacktestResult", "backtest"]
 
@@ -74,6 +78,15 @@ class BacktestResult:
         Total, fitting and forecasting seconds.
     models
         With ``keep_models=True``: the model fitted for each refit fold, by fold number.
+    interval_metrics, interval_per_step, interval_baselines
+        With ``intervals=...``: the interval table (one row per model x level: coverage,
+        width, interval score, pinball, CRPS, Kupiec and Christoffersen p, DM against the
+        best interval baseline), the same per horizon step, and the interval baselines' rows
+        (:mod:`forecast.intervals`). ``forecasts`` then holds ``lower_<L>``/``upper_<L>``
+        (conformal; NaN during the calibration warm-up). Empty frames otherwise.
+    interval_calibration
+        With ``intervals=...``: the model's latest out-of-sample residuals per step, which
+        :func:`forecast.intervals.calibrate` attaches to a fitted model for ``predict``.
     """
 
     forecasts: pd.DataFrame
@@ -84,6 +97,10 @@ class BacktestResult:
     config: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     models: dict[int, Any] = field(default_factory=dict)
+    interval_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interval_per_step: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interval_baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interval_calibration: Any = None
 
     @property
     def model_name(self) -> str:
@@ -102,9 +119,17 @@ class BacktestResult:
         -------
         str
             "<model> beats the naive forecast ...", "... does not beat the naive random walk
-            ..." or "... is worse than the naive forecast ...", quoting MASE and the p-value.
+            ..." or "... is worse than the naive forecast ...", quoting MASE and the p-value;
+            with intervals, one more clause on the first level's coverage (Kupiec p) and
+            interval score against the best interval baseline (DM p).
         """
-        return verdict(self.metrics, self.model_name, alpha=alpha)
+        sentence = verdict(self.metrics, self.model_name, alpha=alpha)
+        if self.interval_metrics.empty:
+            return sentence
+        from forecast.intervals.tables import interval_clause
+
+        clause = interval_clause(self.interval_metrics, self.model_name)
+        return f"{sentence[:-1]}; {clause}." if clause else sentence
 
     def equity(self, cost_bps: float | None = None) -> pd.DataFrame:
         """Equity curves of the trading rules, growth of 1.0, indexed by date.
@@ -164,8 +189,23 @@ def backtest(
     n_jobs: int | None = BACKTEST_DEFAULTS["n_jobs"],
     warm_start: bool = BACKTEST_DEFAULTS["warm_start"],
     warm_epochs: int | None = BACKTEST_DEFAULTS["warm_epochs"],
-) -> BacktestResult:
+    intervals: float | Sequence[float] | None = None,
+    adaptive_intervals: bool = False,
+    mode: Literal["local", "global"] = "local",
+    executor: Literal["local", "ray"] = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    verbose: bool = False,
+    fdr: Literal["bh", "by"] = "bh",
+) -> BacktestResult | UniverseResult:
     """Walk-forward backtest of ``forecaster`` against baselines on the same origins.
+
+    On a panel (a ``(ticker, Date)`` index) ``mode`` chooses how: ``"local"`` (default) is a
+    universe backtest, one model per ticker, each ticker this same backtest on its own bars
+    (:mod:`forecast.universe`); ``"global"`` fits one model on every ticker's windows per fold.
 
     Parameters
     ----------
@@ -208,12 +248,30 @@ def backtest(
     warm_start, warm_epochs
         Start each refit after the first from an earlier fold's weights and train only
         ``warm_epochs`` epochs (default: a third of ``epochs``). Faster; not the same work.
+    mode
+        For panels: ``"local"`` (one model per ticker) or ``"global"`` (one model for all).
+        One series: ignored.
+    executor, workers, address, out, resume, progress, verbose, fdr
+        For ``mode="local"`` on a panel only (:func:`forecast.universe.backtest_universe`):
+        ``"local"`` worker processes (default one per core) or ``"ray"`` tasks (at
+        ``address``); a run folder ``out`` storing each ticker as it finishes, continued by
+        ``resume=True``; a progress bar over tickers (a line per ticker with ``verbose``);
+        the false-discovery control of per-ticker claims, ``"bh"`` or ``"by"``.
+    intervals
+        Interval levels, e.g. ``(0.8, 0.95)``: conformal intervals for the model and every
+        baseline, calibrated on each one's own residuals from earlier origins of this
+        walk-forward (known at the origin), scored with the interval baselines on the same
+        points (:mod:`forecast.intervals`).
+    adaptive_intervals
+        Adaptive conformal inference (the level follows the recent misses).
 
     Returns
     -------
-    BacktestResult
+    BacktestResult or UniverseResult
         Forecasts, metrics (model vs baselines), per-step errors, trading view, folds,
-        configuration and timings; ``.save(dir)``, ``.plot(kind)``, ``.verdict()``.
+        configuration and timings; ``.save(dir)``, ``.plot(kind)``, ``.verdict()``. A local
+        panel run gives a :class:`forecast.universe.UniverseResult` (per-ticker table,
+        refused tickers with reasons, pooled figures, FDR-controlled verdict).
 
     Raises
     ------
@@ -238,8 +296,29 @@ def backtest(
     horizon = int(forecaster.horizon)
     step = horizon if step is None else step
     _check_options(test_size, folds, step, refit, window, train_length, gap, cost_bps)
+    levels = None if intervals is None else check_levels(intervals)
     target = _first_target(forecaster)
     name = model_name or _default_name(forecaster)
+    if mode not in ("local", "global"):
+        raise ConfigError(f"mode={mode!r} is not known; choose 'local' or 'global'.")
+    if mode == "local" and isinstance(data, pd.DataFrame) and isinstance(data.index, pd.MultiIndex):
+        if levels is not None:
+            raise ConfigError(
+                "intervals are not yet available for a universe backtest (mode='local' on a "
+                "panel); backtest one ticker at a time, or use mode='global'."
+            )
+        from forecast.universe.run import backtest_universe
+
+        settings = {
+            "test_size": test_size, "test_start": test_start, "folds": folds, "step": step,
+            "refit": refit, "window": window, "train_length": train_length, "gap": gap,
+            "baselines": tuple(baselines), "cost_bps": cost_bps, "model_name": name,
+            "warm_start": warm_start, "warm_epochs": warm_epochs,
+        }
+        return backtest_universe(
+            forecaster, data, settings, engine=backtest, executor=executor, workers=workers,
+            address=address, out=out, resume=resume, progress=progress, verbose=verbose, fdr=fdr,
+        )
     columns = list(dict.fromkeys([*forecaster.required_columns(), target]))
     frame = _validate_once(forecaster, data, columns)
     calendar = shared_calendar(frame)
@@ -281,6 +360,9 @@ def backtest(
     # Every model forecasts the same points: origins with the history all of them need.
     history = max(e.rows_to_forecast() for e in (forecaster, *baselines_by_label.values()))
     forecasts, fold_table = _forecast_folds(frame, calendar, plan, fits, step, horizon, history)
+    dense = None  # every origin of the test region: the conformal calibration set
+    if levels is not None and step > 1:
+        dense, _ = _forecast_folds(frame, calendar, plan, fits, 1, horizon, history)
     config = {
         "model_name": name,
         "estimator": type(forecaster).__name__,
@@ -303,7 +385,27 @@ def backtest(
         "n_jobs": n_jobs,
         "warm_start": warm_start,
         "warm_epochs": warm_epochs,
+        "mode": mode,
+        "intervals": None if levels is None else list(levels),
+        "adaptive_intervals": adaptive_intervals,
     }
+    metrics = summarize(forecasts)
+    interval_tables: dict[str, pd.DataFrame] = {}
+    if levels is not None:
+        from forecast.intervals.walkforward import add_intervals, wide_interval_columns
+
+        dense = forecasts if dense is None else dense
+        added = add_intervals(
+            forecasts, dense, frame, target, levels, model=name, adaptive=adaptive_intervals
+        )
+        forecasts = added.forecasts
+        metrics = metrics.merge(wide_interval_columns(added.metrics), on="model", how="left")
+        interval_tables = {
+            "interval_metrics": added.metrics,
+            "interval_per_step": added.per_step,
+            "interval_baselines": added.baselines,
+            "interval_calibration": added.calibration,
+        }
     timings = {
         "total_seconds": time.perf_counter() - started,
         "fit_seconds": fit_wall,
@@ -311,13 +413,14 @@ def backtest(
     }
     return BacktestResult(
         forecasts=forecasts,
-        metrics=summarize(forecasts),
+        metrics=metrics,
         per_step=per_step(forecasts),
         trading=trading_summary(forecasts, cost_bps=cost_bps),
         folds=fold_table,
         config=config,
         timings=timings,
         models={fold: fit.estimator for fold, fit in model_fits.items()} if keep_models else {},
+        **interval_tables,
     )
 
 

@@ -152,6 +152,7 @@ class Baseline(SeriesEstimator):
         fitted = {
             "target_names": self.target_names_,
             "ridge": self.ridge_.to_dict() if self.ridge_ is not None else None,
+            **self._interval_state(),
         }
         state = {
             "kind": self._kind,

@@ -13,6 +13,7 @@ data, indexed by the dates it forecasts.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,6 +34,7 @@ from forecast.serialization import read_model_dir
 __all__ = ["ESTIMATOR_KINDS", "SeriesEstimator", "data_source", "load_model"]
 
 # The saved "kind" of each estimator class -> the class (filled as subclasses are defined).
+INTERVAL_KEY = "interval_calibration"  # optional fitted entry: out-of-sample residuals
 ESTIMATOR_KINDS: dict[str, type[SeriesEstimator]] = {}
 
 
@@ -141,7 +143,9 @@ class SeriesEstimator(BaseEstimator):
         out.attrs["calendar"] = describe_calendar(calendar)
         return out
 
-    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+    def predict(
+        self, data: pd.DataFrame, *, intervals: float | Sequence[float] | None = None
+    ) -> pd.DataFrame:
         """Forecast the next ``horizon`` steps after the last row of ``data``, in prices.
 
         Parameters
@@ -149,6 +153,10 @@ class SeriesEstimator(BaseEstimator):
         data
             Bars with the columns seen in ``fit`` (one series or a panel); only rows up to the
             last one are used.
+        intervals
+            Levels, e.g. ``(0.8, 0.95)``: add conformal ``lower_<L>``/``upper_<L>`` columns
+            for the first target from the out-of-sample residuals attached by
+            :func:`forecast.intervals.calibrate` (saved with the model).
 
         Returns
         -------
@@ -165,15 +173,31 @@ class SeriesEstimator(BaseEstimator):
         DataError
             The data lacks the fitted columns, fails validation, or is shorter than the
             lookback.
+        ConfigError
+            ``intervals`` on a model without calibration residuals, or bad levels.
         """
         self._check_fitted("predict")
+        if intervals is not None:
+            from forecast.intervals.levels import check_levels
+
+            intervals = check_levels(intervals)
         frame = self._prepare(data, for_fit=False)
         parts = series_parts(frame)
         values = []
         for _, part in parts:
             last_row = np.array([len(part) - 1])
             values.append(self.forecast_rows(part, last_row)[0])
-        return self._frame_for_output(parts, values, frame.attrs.get("calendar"))
+        out = self._frame_for_output(parts, values, frame.attrs.get("calendar"))
+        if intervals is None:
+            return out
+        from forecast.intervals.calibration import add_bounds
+
+        return add_bounds(out, self, intervals)
+
+    def _interval_state(self) -> dict[str, Any]:
+        """The saved form of the interval calibration, if one is attached (else nothing)."""
+        calibration = getattr(self, "interval_calibration_", None)
+        return {} if calibration is None else {INTERVAL_KEY: calibration.to_dict()}
 
     def _prepare(self, data: pd.DataFrame, *, for_fit: bool) -> pd.DataFrame:
         if not isinstance(data, pd.DataFrame):
@@ -235,7 +259,13 @@ def load_model(path: str | os.PathLike[str]) -> SeriesEstimator:
         )
     try:
         model = cls(**params)
-        model._restore(config.get("fitted") or {}, weights)
+        fitted = dict(config.get("fitted") or {})
+        calibration = fitted.pop(INTERVAL_KEY, None)
+        model._restore(fitted, weights)
+        if calibration is not None:
+            from forecast.intervals.calibration import IntervalCalibration
+
+            model.interval_calibration_ = IntervalCalibration.from_dict(calibration)
         if config.get("seen") is not None:
             model.seen_ = SeenBars.from_dict(config["seen"])
         model.data_source_ = _saved_data_source(config.get("data"), path)

@@ -522,6 +522,7 @@ class Forecaster(SeriesEstimator):
                 "target_names": self.target_names_,
                 "fit_columns": self.fit_columns_,
                 "history": self.history_.to_dict(),
+                **self._interval_state(),
             },
         }
         seen = getattr(self, "seen_", None)

@@ -9,6 +9,8 @@
     folds.csv        fold boundaries, refits and timings
     config.json      every setting needed to replay the run, plus timings and versions
     forecasts.png  error_by_step.png  equity.png  folds.png
+    with intervals: intervals.csv, interval_per_step.csv, interval_baselines.csv,
+    fan.png (fan chart per fold), coverage_by_step.png
     report.html      tables and figures together; figures embedded, so it opens without a server
 
 The caller (``BacktestResult.save``) points ``folder`` at a temporary directory that is renamed
@@ -159,7 +161,45 @@ def write_report(result: BacktestResult, folder: Path) -> None:
         path = folder / f"{kind}.png"
         figure.savefig(path, format="png", dpi=110, bbox_inches="tight")
         images[kind] = path
-    (folder / "report.html").write_text(_html(result, images), encoding="utf-8")
+    intervals = _write_intervals(result, folder, images)
+    (folder / "report.html").write_text(_html(result, images, intervals), encoding="utf-8")
+
+
+def _write_intervals(result: BacktestResult, folder: Path, images: dict[str, Path]) -> str:
+    """Interval tables and figures (when the run has intervals); their HTML section."""
+    metrics = getattr(result, "interval_metrics", None)
+    if metrics is None or metrics.empty:
+        return ""
+    from forecast.intervals.plots import plot_coverage_by_step, plot_fan
+
+    per_step = result.interval_per_step  # type: ignore[attr-defined]
+    metrics.to_csv(folder / "intervals.csv", index=False, float_format=_FLOAT_FORMAT)
+    per_step.to_csv(folder / "interval_per_step.csv", index=False, float_format=_FLOAT_FORMAT)
+    result.interval_baselines.to_csv(  # type: ignore[attr-defined]
+        folder / "interval_baselines.csv", index=False, float_format=_FLOAT_FORMAT
+    )
+    for kind, figure in (
+        ("fan", plot_fan(result.forecasts, result.model_name)),
+        ("coverage_by_step", plot_coverage_by_step(per_step)),
+    ):
+        images[kind] = folder / f"{kind}.png"
+        figure.savefig(images[kind], format="png", dpi=110, bbox_inches="tight")
+    shown = metrics.drop(columns=["dm_stat", "pinball_lower", "pinball_upper"])
+    return (
+        "<h2>Intervals (conformal; the same points for every model and interval baseline)</h2>"
+        + shown.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-", border=0,
+                        classes="t")
+        + _image_tag(images["coverage_by_step"], "Coverage by horizon step against nominal")
+        + _image_tag(images["fan"], "Fan chart per fold: the model's intervals by level")
+    )
+
+
+def _image_tag(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _figure(result: BacktestResult, kind: str) -> Figure:
@@ -188,7 +228,7 @@ def _figure(result: BacktestResult, kind: str) -> Figure:
     return figure
 
 
-def _html(result: BacktestResult, images: dict[str, Path]) -> str:
+def _html(result: BacktestResult, images: dict[str, Path], intervals: str = "") -> str:
     config = result.config
 
     def table(frame: pd.DataFrame) -> str:
@@ -229,6 +269,7 @@ code {{ font-size: 0.85em; }}
 {image("error_by_step", "Error by horizon step per model")}
 <h2>Forecasts against actual prices</h2>
 {image("forecasts", "Forecast vs actual over the test region")}
+{intervals}
 <h2>Trading view (after {config["cost_bps"]} bp costs)</h2>
 {table(result.trading)}
 {image("equity", "Equity curves of the trading rules vs buy-and-hold")}

@@ -115,6 +115,7 @@ PUBLIC_MODULES = {
     "forecast.metrics",
     "forecast.trading",
     "forecast.significance",  # the calibrated tests, written for reuse (universes, users)
+    "forecast.intervals.calibration",  # calibrate(model, result): the user's step before predict
 }
 HOOKS = {"forward", "extra_repr", "__getattr__", "__dir__"}  # the last two: PEP 562 lazy names
 # Left to its owner (the data-sources work), reported rather than deleted here.

@@ -15,7 +15,11 @@ truncation, new rows appended), and checks on CPU, bit for bit:
    every forecast with origin <= t is replayed from the ORIGINAL data alone, by fitting on
    the fold's training slice and predicting from the bars up to its origin, and must match;
 4. backtest, one fold anchored by ``test_start`` (the layout that does not move), any change
-   after t: the two backtests agree row by row on every origin <= t.
+   after t: the two backtests agree row by row on every origin <= t;
+5. intervals: no calibration residual postdates its origin (each row's latest calibration
+   target date is at or before its origin), conformal bounds (static and adaptive) at origins
+   <= t ignore every outcome and forecast after t, and a backtest with intervals keeps every
+   bound of the model, the point baselines and the interval baselines at origins <= t.
 
 Models are tiny (hidden 5, one epoch, lookback 6) so a property runs in seconds; the default
 profile draws a few examples per model, ``FORECAST_FUZZ=1`` many more.
@@ -35,6 +39,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import forecast as fc
+from forecast.intervals.conformal import conformal_intervals
 
 N_BARS = 90
 LOOKBACK = 6
@@ -384,3 +389,94 @@ def test_single_fold_backtest_rows_up_to_t_ignore_any_change_after_t(
 
     assert assert_common_rows_up_to(first, second, BARS.index[t]) > 0
     assert_trained_before_origin(second)
+
+
+# -- 5. intervals: calibration sees only residuals known at the origin ----------------------------
+
+INTERVAL_LEVELS = (0.5, 0.8)
+BOUND_COLUMNS = ["lower_50", "upper_50", "lower_80", "upper_80"]
+
+
+@st.composite
+def dense_forecasts(draw: st.DrawFn) -> pd.DataFrame:
+    """Tidy forecasts of two models from every origin of one random path (any horizon)."""
+    n = draw(st.integers(12, 60), label="bars")
+    horizon = draw(st.integers(1, 4), label="horizon")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    prices = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    dates = pd.bdate_range("2021-01-04", periods=n)
+    origin = np.repeat(np.arange(n - horizon), horizon)
+    step = np.tile(np.arange(1, horizon + 1), n - horizon)
+    blocks = []
+    for model, noise in (("a", 0.0), ("b", 0.03)):
+        predicted = prices[origin] * np.exp(rng.normal(0.0, noise, origin.size))
+        blocks.append(pd.DataFrame({
+            "model": model, "origin": dates[origin], "target_date": dates[origin + step],
+            "step": step, "actual": prices[origin + step], "predicted": predicted,
+            "origin_price": prices[origin],
+        }))
+    return pd.concat(blocks, ignore_index=True)
+
+
+@budget(ci=60, fuzz=2000)
+@given(frame=dense_forecasts(), data=st.data())
+def test_no_calibration_residual_postdates_its_origin(
+    frame: pd.DataFrame, data: st.DataObject
+) -> None:
+    adaptive = data.draw(st.booleans(), label="adaptive")
+    window = data.draw(st.sampled_from([None, 3, 10]), label="window")
+    options = {"window": window, "min_calibration": 2, "adaptive": adaptive, "gamma": 0.1}
+    out = conformal_intervals(frame, INTERVAL_LEVELS, **options)
+    known = out["calibration_end"].notna()
+    assert (out.loc[known, "calibration_end"] <= frame.loc[known, "origin"]).all()
+    assert (out.loc[~known, "n_calibration"] == 0).all()
+
+    # Change every outcome after t and every forecast made after t: bounds up to t stay.
+    dates = np.sort(frame["origin"].unique())
+    t = data.draw(st.sampled_from(list(dates)), label="t")
+    changed = frame.copy()
+    later_outcome = changed["target_date"] > t
+    later_origin = changed["origin"] > t
+    shocks = data.draw(st.floats(0.2, 5.0), label="shock")
+    changed.loc[later_outcome, "actual"] *= shocks
+    changed.loc[later_origin, "predicted"] *= 1.0 / shocks
+    # Every model sees the same data: actual is shared per point.
+    again = conformal_intervals(changed, INTERVAL_LEVELS, **options)
+    up_to_t = ~later_origin
+    pd.testing.assert_frame_equal(out.loc[up_to_t], again.loc[up_to_t], check_exact=True)
+    assert (out["n_calibration"] > 0).any()  # the property is not vacuous
+
+
+INTERVAL_SPECS = ["naive", "drift", "lstm/n_to_m"]
+
+
+@pytest.mark.parametrize("spec", INTERVAL_SPECS)
+@budget(ci=2, fuzz=40)
+@given(data=st.data())
+def test_backtest_intervals_up_to_t_ignore_new_values_after_t(
+    spec: str, data: st.DataObject
+) -> None:
+    # Late cutoffs: conformal bounds need 20 known residuals, about 20 bars into the region.
+    t = data.draw(st.integers(N_BARS - 8, N_BARS - 2), label="t")
+    kind = data.draw(st.sampled_from(["values", "nan"]), label="kind")
+    changed = data.draw(changes_after(t, kinds=(kind,)), label="changed")
+    options = {
+        "test_size": TEST_SIZE,
+        "folds": data.draw(st.sampled_from([2, 3]), label="folds"),
+        "step": data.draw(st.sampled_from([1, 2, 3]), label="step"),
+        "baselines": ("seasonal_naive",),
+        "intervals": INTERVAL_LEVELS,
+        "adaptive_intervals": data.draw(st.booleans(), label="adaptive"),
+    }
+    estimator = make_estimator(spec, nan_policy="ffill")
+
+    first = fc.backtest(estimator, BARS, **options)
+    second = fc.backtest(estimator, changed, **options)
+
+    t_date = BARS.index[t]
+    a, b = rows_up_to(first.forecasts, t_date), rows_up_to(second.forecasts, t_date)
+    pd.testing.assert_frame_equal(a[SAME_COLUMNS + BOUND_COLUMNS], b[SAME_COLUMNS + BOUND_COLUMNS])
+    assert a[BOUND_COLUMNS].notna().any().any()  # the property is not vacuous
+    a = rows_up_to(first.interval_baselines, t_date)
+    b = rows_up_to(second.interval_baselines, t_date)
+    pd.testing.assert_frame_equal(a[SAME_COLUMNS + BOUND_COLUMNS], b[SAME_COLUMNS + BOUND_COLUMNS])

@@ -8,6 +8,10 @@ How a string is resolved, in order:
 3. the name of a bundled dataset (case-insensitive) is that dataset;
 4. anything else is a yfinance ticker (downloaded once, then read from the cache).
 
+A *universe* (a folder of per-ticker files, ``"bundled"`` for every bundled dataset, or a
+``.txt`` list of tickers) is read member by member by :mod:`forecast.universe.sources`, which
+refuses bad members by name (``panel.attrs["refused"]``) instead of failing the whole load.
+
 Several sources (a list, or one string with commas such as ``"AAPL,MSFT"``) give a *panel*:
 one long frame indexed by ``(ticker, Date)``. That is the only multi-series shape the package
 uses; windows never cross from one ticker into the next.
@@ -142,6 +146,14 @@ def load(
         "tz": tz,
         "ticker_column": ticker_column,
     }
+    from forecast.universe.sources import is_universe_source, load_universe
+
+    if is_universe_source(source):  # a folder, "bundled" or a ticker list: one panel
+        universe = load_universe(
+            source,  # type: ignore[arg-type]
+            start=start, end=end, offline=offline, cache_dir=cache_dir, nan_policy=nan_policy,
+        )
+        return _with_calendar(universe.panel, calendar)
     frames: dict[str, pd.DataFrame] = {}
     if isinstance(source, pd.DataFrame):
         label = str(source.attrs.get("name") or "the frame")
