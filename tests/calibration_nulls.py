@@ -107,7 +107,7 @@ class NullBaseline(Baseline):
 
     def __init__(self, rule: str = "noisy_naive", *, horizon: int = 5, target: str = "Close",
                  noise: float = NOISE, drift: float = DRIFT, seed: int = 0) -> None:
-        super().__init__("naive", horizon=horizon, target=target)
+        super().__init__(method="naive", horizon=horizon, target=target)
         self.rule = rule
         self.noise = noise
         self.drift = drift
