@@ -201,7 +201,7 @@ def test_a_ticker_with_a_short_history_counts_in_a_padded_panel() -> None:
     # In a backtest, NEW is too short to train on in either fold (a recent listing): the
     # folds train without it, say so, and still forecast it once it has 5 bars of history.
     with pytest.warns(fc.DataWarning) as warned:
-        result = fc.backtest(model, panel, test_size=10, folds=2)
+        result = fc.backtest(model, panel, test_size=10, folds=2, mode="global")
     assert [str(w.message)[:48] for w in warned] == [
         f"fold {fold} trains without NEW: fewer than the 9 bars" for fold in (0, 1)
     ]
