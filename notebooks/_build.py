@@ -1093,7 +1093,7 @@ folder = Path(workdir.name)
     weights.
     """),
     code("""
-    result = fc.backtest(model, panel, test_size=100, folds=2, baselines=())
+    result = fc.backtest(model, panel, test_size=100, folds=2, baselines=(), mode="global")
     print(result.verdict())
     result.metrics[["model", "mae", "mape", "mase", "dm_pvalue", "n_points"]]
     """),
