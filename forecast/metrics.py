@@ -1,21 +1,8 @@
 """Forecast metrics on the tidy forecasts frame: errors, MASE, Theil's U, direction, DM test.
 
 The tidy forecasts frame (shared by the backtest, this module, ``trading`` and ``report``) has
-one row per (model, origin, step[, ticker]), every value in PRICE units:
-
-================  ==========  ==========================================================
-column            type        meaning
-================  ==========  ==========================================================
-``model``         str         model name; the random walk (no-change forecast) is "naive"
-``origin``        Timestamp   last observed bar, where the forecast is made
-``target_date``   Timestamp   the bar being forecast
-``step``          int         1..H, bars ahead of the origin
-``actual``        float       price at ``target_date``
-``predicted``     float       forecast price for ``target_date``
-``origin_price``  float       actual price at ``origin`` (> 0)
-``fold``          int         optional: walk-forward fold (not used here)
-``ticker``        str         optional: panels; a point is then (ticker, origin, step)
-================  ==========  ==========================================================
+one row per (model, origin, step[, ticker]), every value in PRICE units; its columns and their
+check are defined once, in :mod:`forecast.forecasts_frame`.
 
 Conventions: the error is ``e = actual - predicted``; a *point* is one (ticker, origin, step).
 With a ``ticker`` column the point metrics pool every row of every ticker, so the price-unit
